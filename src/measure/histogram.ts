@@ -50,3 +50,28 @@ export function mergeHistograms(histograms: Iterable<Histogram>): Histogram {
   for (const h of histograms) merged.add(h);
   return merged;
 }
+
+/** Decodes, merges and re-encodes: one encoded histogram holding every value of the inputs. */
+export function mergeEncodedHistograms(encoded: Iterable<string>): string {
+  const merged = createLatencyHistogram();
+  for (const item of encoded) merged.add(decodeHistogram(item));
+  return encodeHistogram(merged);
+}
+
+/**
+ * Merges maps of encoded histograms key by key (per instance, per route, ...): the shape workers
+ * ship, e.g. `[{ 'i-1': h, 'i-2': h }, { 'i-1': h }]` -> `{ 'i-1': h1+h1', 'i-2': h }`.
+ */
+export function mergeEncodedByKey(maps: Iterable<Readonly<Record<string, string>>>): Record<string, string> {
+  const grouped = new Map<string, string[]>();
+  for (const map of maps) {
+    for (const [key, encoded] of Object.entries(map)) {
+      const list = grouped.get(key);
+      if (list) list.push(encoded);
+      else grouped.set(key, [encoded]);
+    }
+  }
+  const merged: Record<string, string> = {};
+  for (const [key, list] of grouped) merged[key] = mergeEncodedHistograms(list);
+  return merged;
+}

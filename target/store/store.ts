@@ -28,7 +28,11 @@ export interface QueryTiming {
 export interface OpContext {
   /** Every query the operation ran, in order (appended by the store). */
   readonly timings: QueryTiming[];
-  /** Fault injection: throw `DomainError('injected_fault')` after the first write of the transaction. */
+  /**
+   * Fault injection: throw `DomainError('injected_fault')` after the first write of the transaction. Honoured by
+   * createUser, createFamily, renameFamily, createInvitation, answerInvitation and transfer; ignored by reads and
+   * by hitRateLimit (it runs before the limited operation, which is what the fault targets).
+   */
   readonly failMidTransaction?: boolean;
 }
 
@@ -37,7 +41,7 @@ export interface PoolStats {
   readonly open: number;
   /** Connections checked out by an operation now. */
   readonly checkedOut: number;
-  /** The most connections the pool may open. */
+  /** The most connections the pool may open (SQLite: 1, its synchronous driver uses one connection per instance). */
   readonly max: number;
 }
 
@@ -97,6 +101,8 @@ export interface FamilyChanges {
  * instances: unique family IDs and sbd usernames, the per-user family limit, one pending invitation
  * per (family, invitee), conservation of tokens. Failures are `DomainError`s; an unavailable or
  * overloaded database is `DomainError('store_unavailable')`.
+ * Authorization (admins only, members only) is the caller's: roles are never revoked, so a check made on a read
+ * family stays true. IDs are UUID strings and timestamps ISO-8601 strings on every implementation.
  */
 export interface Store {
   readonly kind: 'sqlite' | 'mongo';
@@ -110,21 +116,30 @@ export interface Store {
   findUserByTokenHash(tokenHash: string, ctx: OpContext): Promise<User | null>;
   findUserByUsername(username: string, ctx: OpContext): Promise<User | null>;
 
-  /** `family_limit` when the owner already owns `familyLimit` families, also under concurrent creation. */
+  /**
+   * `family_limit` when the owner already owns `familyLimit` families, also under concurrent creation; `not_found`
+   * for an unknown owner. The sbdUsername is the lowest free of `family_<slug>`, `_2`, `_3`, ... (`sbdUsernameFor`).
+   * The creation is appended to the change log.
+   */
   createFamily(input: NewFamily, ctx: OpContext): Promise<Family>;
   getFamily(familyId: string, ctx: OpContext): Promise<Family | null>;
+  /** Every family the user is a member of (owned or joined), in no promised order. */
   listFamiliesOf(userId: string, ctx: OpContext): Promise<Family[]>;
-  /** `not_found`, `version_mismatch`; returns the family at version + 1. */
+  /** `not_found`, `version_mismatch`; returns the family at version + 1. The sbdUsername does not change. */
   renameFamily(input: FamilyRename, ctx: OpContext): Promise<Family>;
 
-  /** `not_found`, `already_member`, `invitation_pending` (exactly one pending per family and invitee). */
+  /** `not_found` (family or invitee), `already_member`, `invitation_pending` (exactly one pending per family and invitee). */
   createInvitation(input: NewInvitation, ctx: OpContext): Promise<Invitation>;
   getInvitation(invitationId: string, ctx: OpContext): Promise<Invitation | null>;
   /** Accepting adds the membership and closes the invitation in one transaction. `not_found`, `forbidden`, `invitation_closed`. */
   answerInvitation(input: InvitationAnswer, ctx: OpContext): Promise<Invitation>;
 
-  /** Debit family, credit member, append ledger entry in one transaction. `not_found`, `not_a_member`, `insufficient_funds`. */
+  /**
+   * Debit family, credit member, append ledger entry in one transaction. `not_found`, `not_a_member`,
+   * `insufficient_funds`; `invalid_request` unless the amount is an integer > 0.
+   */
   transfer(input: NewTransfer, ctx: OpContext): Promise<Transfer>;
+  /** The family's transfers, oldest first; empty for an unknown family. */
   listLedger(familyId: string, ctx: OpContext): Promise<Transfer[]>;
 
   /** Counts this hit atomically and returns the hits in the key's window so far, this one included. */
@@ -134,6 +149,8 @@ export interface Store {
    * Families changed (renamed, membership, balance) after `cursor`; `null` starts at the current end.
    * Every write that changes a family appends to this log in its own transaction, so a reader that
    * polls after a write was acknowledged sees it: the per-instance cache stays coherent through it.
+   * A page holds at most CHANGE_LOG_PAGE entries (poll again from the returned cursor); the cursor is unchanged
+   * when nothing changed; a cursor this store did not issue is `invalid_request`.
    */
   familyChangesSince(cursor: ChangeCursor | null, ctx: OpContext): Promise<FamilyChanges>;
 }

@@ -1,0 +1,86 @@
+/**
+ * Memory growth over batches: least-squares slope of memory against cumulative operations, with
+ * a t-distribution confidence interval. A leak shows as a slope whose whole interval lies above a
+ * threshold, not as a single before/after difference that GC timing can fake either way.
+ */
+import { studentTQuantile } from './student-t.ts';
+
+/** Growth below this is not called sustained: 32 B/op is 32 MB over a million-operation soak. */
+export const DEFAULT_GROWTH_THRESHOLD_BYTES_PER_OP = 32;
+/** Two-sided confidence level of the slope interval. */
+export const GROWTH_CONFIDENCE = 0.95;
+/** A slope and its error need at least 3 batches (n - 2 degrees of freedom). */
+export const MIN_GROWTH_POINTS = 3;
+
+export interface GrowthPoint {
+  cumulativeOperations: number;
+  memoryBytes: number;
+}
+
+export type GrowthVerdict = 'no-sustained-growth' | 'sustained-growth';
+
+export type GrowthEstimate =
+  | { state: 'insufficient-data'; points: number; reason: string }
+  | {
+      state: 'estimated';
+      points: number;
+      slopeBytesPerOp: number;
+      interceptBytes: number;
+      standardError: number;
+      degreesOfFreedom: number;
+      confidence: number;
+      ci: { low: number; high: number };
+      thresholdBytesPerOp: number;
+      verdict: GrowthVerdict;
+    };
+
+export interface GrowthOptions {
+  thresholdBytesPerOp?: number;
+  confidence?: number;
+}
+
+/** Fits memory = intercept + slope * operations and judges the slope. */
+export function estimateGrowth(points: readonly GrowthPoint[], options: GrowthOptions = {}): GrowthEstimate {
+  const n = points.length;
+  if (n < MIN_GROWTH_POINTS) {
+    return { state: 'insufficient-data', points: n, reason: `need at least ${String(MIN_GROWTH_POINTS)} batches, got ${String(n)}; run more batches` };
+  }
+  const meanX = points.reduce((s, p) => s + p.cumulativeOperations, 0) / n;
+  const meanY = points.reduce((s, p) => s + p.memoryBytes, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (const p of points) {
+    const dx = p.cumulativeOperations - meanX;
+    sxx += dx * dx;
+    sxy += dx * (p.memoryBytes - meanY);
+  }
+  if (sxx === 0) {
+    return { state: 'insufficient-data', points: n, reason: 'every batch has the same operation count; take samples after different amounts of work' };
+  }
+  const slope = sxy / sxx;
+  const intercept = meanY - slope * meanX;
+  let sse = 0;
+  for (const p of points) {
+    const residual = p.memoryBytes - (intercept + slope * p.cumulativeOperations);
+    sse += residual * residual;
+  }
+  const degreesOfFreedom = n - 2;
+  const standardError = Math.sqrt(sse / degreesOfFreedom / sxx);
+  const confidence = options.confidence ?? GROWTH_CONFIDENCE;
+  const halfWidth = studentTQuantile(1 - (1 - confidence) / 2, degreesOfFreedom) * standardError;
+  const ci = { low: slope - halfWidth, high: slope + halfWidth };
+  const thresholdBytesPerOp = options.thresholdBytesPerOp ?? DEFAULT_GROWTH_THRESHOLD_BYTES_PER_OP;
+  const noGrowth = ci.low <= 0 || slope < thresholdBytesPerOp;
+  return {
+    state: 'estimated',
+    points: n,
+    slopeBytesPerOp: slope,
+    interceptBytes: intercept,
+    standardError,
+    degreesOfFreedom,
+    confidence,
+    ci,
+    thresholdBytesPerOp,
+    verdict: noGrowth ? 'no-sustained-growth' : 'sustained-growth',
+  };
+}

@@ -1,0 +1,16 @@
+/** Opens the store a `StoreSpec` names, initialised and ready. */
+import type { ServiceConfig, StoreSpec } from '../config.ts';
+import { MongoStore } from './mongo-store.ts';
+import { SqliteStore } from './sqlite-store.ts';
+import type { Store } from './store.ts';
+
+/** Opens and initialises (`init()`) the store; on failure nothing stays open. */
+export async function openStore(spec: StoreSpec, config: ServiceConfig): Promise<Store> {
+  const store: Store = spec.kind === 'sqlite'
+    ? new SqliteStore({ path: spec.path, busyTimeoutMs: config.dbBusyTimeoutMs })
+    : new MongoStore({
+      uri: spec.uri, dbName: spec.dbName, poolSize: config.dbPoolSize, rateLimitWindowMs: config.rateLimit.windowMs,
+    });
+  await store.init();
+  return store;
+}
