@@ -3,4 +3,10 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/cli/main.ts');
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));
+// Everything gauntlet opens it closes; should a handle linger anyway, do not hang CI on it.
+setTimeout(() => {
+  process.stderr.write('gauntlet: handles still open 5 s after the run ended; exiting anyway\n');
+  process.exit();
+}, 5_000).unref();

@@ -3,4 +3,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../target/cli.ts');
+const { runTargetCli } = await import('../target/cli.ts');
+process.exit(await runTargetCli(process.argv.slice(2)));

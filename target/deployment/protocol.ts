@@ -19,9 +19,14 @@ export interface BalancerOptions {
 
 export type ChildToParent =
   | { readonly type: 'ready'; readonly port: number }
-  | { readonly type: 'fatal'; readonly message: string };
+  | { readonly type: 'fatal'; readonly message: string }
+  /** Balancer only: the backend is out of rotation (`found: false` when it had no such backend). */
+  | { readonly type: 'backend-removed'; readonly instanceId: string; readonly found: boolean };
 
-export type ParentToChild = { readonly type: 'shutdown' };
+export type ParentToChild =
+  | { readonly type: 'shutdown' }
+  /** Balancer only: stop sending new requests to this instance (a planned stop, not a crash). */
+  | { readonly type: 'remove-backend'; readonly instanceId: string };
 
 export const INSTANCE_OPTIONS_ENV = 'GAUNTLET_INSTANCE_OPTIONS';
 export const BALANCER_OPTIONS_ENV = 'GAUNTLET_BALANCER_OPTIONS';

@@ -1,0 +1,85 @@
+/** The `gauntlet` command line: run | list | target. Parses, validates, delegates; exit codes from exit-codes.ts. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DEFAULT_STORE_CHOICE } from '../../target/config.ts';
+import type { StoreChoice } from '../../target/config.ts';
+import { DEFAULT_PROFILE, DEFAULT_REPORTS_DIR, DEFAULT_SUITE, PROFILES, SUITES } from '../config/defaults.ts';
+import type { Profile, Suite } from '../config/defaults.ts';
+import { EXIT_CODES, TargetUnavailableError, UsageError } from '../exit-codes.ts';
+import { listCommand } from './list-command.ts';
+import { runCommand } from './run-command.ts';
+
+const STORE_CHOICES: readonly StoreChoice[] = ['auto', 'mongo', 'sqlite'];
+
+/** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'target') {
+    const { runTargetCli } = await import('../../target/cli.ts');
+    return runTargetCli(argv.slice(1));
+  }
+  let exitCode: number = EXIT_CODES.ok;
+  const parser = yargs([...argv])
+    .scriptName('gauntlet')
+    .usage('$0 <command> [options]\n\nLoad tests that check a service stays correct under load.')
+    .command(
+      'run',
+      'Run scenarios against the embedded reference service (default) or --target, write results.json',
+      (y) =>
+        y
+          .option('suite', { choices: SUITES, default: DEFAULT_SUITE, describe: 'Scenario group to run' })
+          .option('scenario', { type: 'string', array: true, default: [] as string[], describe: 'Scenario id to run (repeatable; overrides --suite)' })
+          .option('profile', { choices: PROFILES, default: DEFAULT_PROFILE, describe: 'smoke (seconds), standard, or soak (long)' })
+          .option('target', { type: 'string', describe: 'URL of your own deployment instead of the embedded one (loopback only unless --allow-remote)' })
+          .option('allow-remote', { type: 'boolean', default: false, describe: 'Allow a --target that is not a loopback address' })
+          .option('out', { type: 'string', describe: `Directory for results.json (default ${DEFAULT_REPORTS_DIR}/<timestamp>/)` })
+          .option('thresholds', { type: 'string', describe: 'JSON file: {"scenario-id": ["latency.p95 < 15ms", ...]}' })
+          .option('threshold', { type: 'string', array: true, default: [] as string[], describe: "Threshold override 'scenario-id:metric op value' (repeatable)" })
+          .option('json', { type: 'boolean', default: false, describe: 'Print results.json to stdout as well' })
+          .option('store', { choices: STORE_CHOICES, default: DEFAULT_STORE_CHOICE, describe: 'Store of the embedded target' })
+          .option('mongo-uri', { type: 'string', describe: 'MongoDB URI for the embedded target (default: $MONGODB_URI)' }),
+      async (args) => {
+        exitCode = await runCommand({
+          suite: args.suite as Suite,
+          scenario: args.scenario,
+          profile: args.profile as Profile,
+          target: args.target,
+          allowRemote: args.allowRemote,
+          out: args.out,
+          thresholds: args.thresholds,
+          threshold: args.threshold,
+          json: args.json,
+          store: args.store as StoreChoice,
+          mongoUri: args.mongoUri,
+        });
+      },
+    )
+    .command(
+      'list',
+      'List the scenarios with their metrics and default thresholds',
+      (y) => y.option('json', { type: 'boolean', default: false, describe: 'Print as JSON' }),
+      async (args) => {
+        exitCode = await listCommand(args.json);
+      },
+    )
+    // Listed for --help; main() hands `target ...` to the target's own CLI before yargs sees it.
+    .command('target', 'Start the reference family service (`gauntlet target --help` for its flags)')
+    .demandCommand(1, 'Name a command: run, list or target')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error instanceof Error ? error : new UsageError(`${message}\nRun \`gauntlet --help\` for usage.`);
+    });
+  try {
+    await parser.parseAsync();
+    return exitCode;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof TargetUnavailableError) {
+      process.stderr.write(`gauntlet: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

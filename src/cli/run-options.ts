@@ -1,0 +1,89 @@
+/** The `run` command's options, validated once at the edge into a plain RunOptions. */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { StoreChoice } from '../../target/config.ts';
+import { LOOPBACK_HOSTS } from '../config/defaults.ts';
+import type { Profile, Suite } from '../config/defaults.ts';
+import { UsageError } from '../exit-codes.ts';
+import type { TargetMode } from '../runner/target-session.ts';
+
+export interface RunOptions {
+  readonly suite: Suite;
+  readonly scenarioIds: readonly string[];
+  readonly profile: Profile;
+  readonly mode: TargetMode;
+  readonly outDir: string | undefined;
+  readonly thresholdFile: Readonly<Record<string, readonly string[]>> | undefined;
+  readonly thresholdArgs: readonly string[];
+  readonly json: boolean;
+}
+
+export interface RawRunArgs {
+  readonly suite: Suite;
+  readonly scenario: readonly string[];
+  readonly profile: Profile;
+  readonly target: string | undefined;
+  readonly allowRemote: boolean;
+  readonly out: string | undefined;
+  readonly thresholds: string | undefined;
+  readonly threshold: readonly string[];
+  readonly json: boolean;
+  readonly store: StoreChoice;
+  readonly mongoUri: string | undefined;
+}
+
+const thresholdFileShape = z.record(z.string(), z.array(z.string()));
+
+export async function resolveRunOptions(args: RawRunArgs): Promise<RunOptions> {
+  return {
+    suite: args.suite,
+    scenarioIds: args.scenario,
+    profile: args.profile,
+    mode: targetMode(args),
+    outDir: args.out,
+    thresholdFile: args.thresholds === undefined ? undefined : await readThresholdFile(args.thresholds),
+    thresholdArgs: args.threshold,
+    json: args.json,
+  };
+}
+
+function targetMode(args: RawRunArgs): TargetMode {
+  if (args.target === undefined) {
+    return { kind: 'embedded', store: args.store, ...(args.mongoUri === undefined ? {} : { mongoUri: args.mongoUri }) };
+  }
+  if (args.mongoUri !== undefined) throw new UsageError('--mongo-uri configures the embedded target; it cannot be used with --target');
+  let url: URL;
+  try {
+    url = new URL(args.target);
+  } catch {
+    throw new UsageError(`--target '${args.target}' is not a URL; write it like http://127.0.0.1:3000`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--target must be an http(s) URL, got '${url.protocol}'`);
+  if (!args.allowRemote && !LOOPBACK_HOSTS.includes(url.hostname)) {
+    throw new UsageError(
+      `--target host '${url.hostname}' is not a loopback address; a load tool pointed at the wrong host is a denial of service. ` +
+        'Pass --allow-remote if you own that service and mean it.',
+    );
+  }
+  return { kind: 'external', url: url.origin };
+}
+
+async function readThresholdFile(file: string): Promise<Record<string, string[]>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--thresholds ${file} cannot be read: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--thresholds ${file} is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = thresholdFileShape.safeParse(json);
+  if (!parsed.success) {
+    throw new UsageError(`--thresholds ${file} must map scenario ids to lists of thresholds, e.g. {"family-creation": ["latency.p99 < 50ms"]}`);
+  }
+  return parsed.data;
+}

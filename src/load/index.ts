@@ -1,0 +1,22 @@
+/** The load generators: open model, closed model and burst, on undici. */
+export { runOpenModel } from './open-model.ts';
+export type { OpenModelOptions } from './open-model.ts';
+export { runClosedModel } from './closed-model.ts';
+export type { ClosedModelOptions } from './closed-model.ts';
+export { runBurst } from './burst.ts';
+export type { BurstOptions, BurstResult, BurstFigures } from './burst.ts';
+export type { CommonLoadOptions, LoadResult, RunOutcome } from './run-context.ts';
+export { fixedRequest } from './request.ts';
+export type { RequestFactory, RequestSpec } from './request.ts';
+export { createPoolTransport } from './transport.ts';
+export type { Transport, ExchangeHandler, PoolTransportOptions } from './transport.ts';
+export { classifyError, ERROR_KINDS } from './errors.ts';
+export type { ErrorKind } from './errors.ts';
+export { arrivalsBefore, intendedSendMs, scheduleTimes, validateSchedule } from './schedule.ts';
+export type { ArrivalSchedule, RunEnd } from './schedule.ts';
+export { judgeSaturation } from './self-check.ts';
+export type { GeneratorSaturation } from './self-check.ts';
+export { LOAD_DEFAULTS, SATURATION_BOUNDS } from './defaults.ts';
+export type { SaturationBounds } from './defaults.ts';
+export type { IntervalBucket } from './series.ts';
+export type { RequestRecords } from './records.ts';

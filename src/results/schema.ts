@@ -1,0 +1,81 @@
+/**
+ * `results.json`: everything a run measured, as plain data. Renderers and `compare` read only this,
+ * so a saved run can be re-rendered or compared without re-running. Bump RESULTS_SCHEMA_VERSION on
+ * any incompatible change.
+ */
+import type { Profile } from '../config/defaults.ts';
+import type { EnvironmentInfo } from '../measure/environment.ts';
+import type { LatencySummary } from '../measure/summary.ts';
+import type { Check, LoadRunSummary, ScenarioGroup, ScenarioParams, SeriesPoint } from '../scenario/definition.ts';
+import type { Dimension } from '../thresholds/units.ts';
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export type ScenarioStatus = 'passed' | 'failed' | 'errored' | 'skipped';
+
+export interface ThresholdResult {
+  readonly source: string;
+  readonly metric: string;
+  readonly dimension: Dimension;
+  /** Canonical value the threshold compares against. */
+  readonly expected: number;
+  readonly op: string;
+  readonly state: 'passed' | 'failed' | 'not-measured';
+  readonly actual: number | null;
+}
+
+export interface HistogramResult {
+  /** Compressed base64 HDR histogram, values in µs. */
+  readonly encoded: string;
+  /** In ms; null for an empty histogram. */
+  readonly summary: LatencySummary | null;
+}
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly group: ScenarioGroup;
+  readonly title: string;
+  readonly objective: string;
+  /** What was executed, in one sentence. */
+  readonly executed: string;
+  readonly status: ScenarioStatus;
+  /** Why it failed, errored or was skipped, in one line each. */
+  readonly reasons: readonly string[];
+  readonly params: ScenarioParams;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly checks: readonly Check[];
+  readonly thresholds: readonly ThresholdResult[];
+  readonly histograms: Readonly<Record<string, HistogramResult>>;
+  readonly series: Readonly<Record<string, readonly SeriesPoint[]>>;
+  readonly loadRuns: readonly LoadRunSummary[];
+  readonly tables: Readonly<Record<string, readonly Readonly<Record<string, string | number | boolean | null>>[]>>;
+  readonly notes: readonly string[];
+}
+
+export interface TargetInfo {
+  readonly kind: 'embedded' | 'external';
+  readonly url: string;
+  /** The embedded target's store and why it was chosen; null for an external one. */
+  readonly store: { readonly kind: string; readonly reason: string } | null;
+}
+
+export interface RunResults {
+  readonly schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  readonly tool: { readonly name: 'gauntlet'; readonly version: string };
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly profile: Profile;
+  /** The command line's selection, for the report. */
+  readonly selection: { readonly suite: string; readonly scenarios: readonly string[] };
+  readonly target: TargetInfo;
+  readonly environment: EnvironmentInfo;
+  /** Set when the run was cut short (Ctrl-C, the target died): what was measured is still here. */
+  readonly interrupted: string | null;
+  readonly scenarios: readonly ScenarioResult[];
+  readonly summary: Readonly<Record<ScenarioStatus, number>> & { readonly total: number };
+  /** The exit code the run ended with. */
+  readonly exitCode: number;
+}

@@ -1,0 +1,136 @@
+/** Runs one planned scenario and turns what it returned into a ScenarioResult; a throw is recorded, not fatal. */
+import type { Clock } from '../clock.ts';
+import type { Profile } from '../config/defaults.ts';
+import { SCENARIO_TIME_LIMIT_MS } from '../config/defaults.ts';
+import { TargetUnavailableError } from '../exit-codes.ts';
+import { summarizeEncoded } from '../measure/summary.ts';
+import type { HistogramResult, ScenarioResult, ScenarioStatus, ThresholdResult } from '../results/schema.ts';
+import { createScenarioContext } from '../scenario/context.ts';
+import type { ScenarioOutput } from '../scenario/definition.ts';
+import { evaluateThreshold } from '../thresholds/evaluate.ts';
+import type { PlannedScenario } from './plan.ts';
+import type { TargetSession } from './target-session.ts';
+
+export interface ScenarioRunDeps {
+  readonly session: TargetSession;
+  readonly profile: Profile;
+  readonly clock: Clock;
+  /** The run's cancellation (Ctrl-C). */
+  readonly signal: AbortSignal;
+  readonly runTag: string;
+  readonly onPhase: (label: string) => void;
+  /** Called with a way to read the scenario's request counts while it runs. */
+  readonly onCounts?: (read: () => { requests: number; errors: number }) => void;
+  readonly timeLimitMs?: number;
+  readonly wallClock?: () => Date;
+}
+
+/** Outcome of running a scenario: its result, and whether the target died during it. */
+export interface ScenarioRunOutcome {
+  readonly result: ScenarioResult;
+  readonly targetDied: string | null;
+}
+
+export async function runPlannedScenario(planned: PlannedScenario, deps: ScenarioRunDeps): Promise<ScenarioRunOutcome> {
+  const { definition, params } = planned;
+  const wall = deps.wallClock ?? (() => new Date());
+  const startedAt = wall().toISOString();
+  const t0 = deps.clock.now();
+  const base = {
+    id: definition.id,
+    group: definition.group,
+    title: definition.title,
+    objective: definition.objective,
+    executed: definition.describe(params),
+    params,
+    startedAt,
+  };
+  const finish = (status: ScenarioStatus, reasons: string[], output?: ScenarioOutput, thresholds: ThresholdResult[] = []): ScenarioResult => ({
+    ...base,
+    status,
+    reasons,
+    durationMs: deps.clock.now() - t0,
+    metrics: output?.metrics ?? {},
+    checks: output?.checks ?? [],
+    thresholds: thresholds.length > 0 ? thresholds : planned.thresholds.map((t) => thresholdResult(t, undefined)),
+    histograms: summarizeHistograms(output?.histograms ?? {}),
+    series: output?.series ?? {},
+    loadRuns: output?.loadRuns ?? [],
+    tables: output?.tables ?? {},
+    notes: output?.notes ?? [],
+  });
+
+  const target = deps.session.view();
+  if (!target.embedded && definition.needsEmbeddedTarget !== undefined) {
+    return { result: finish('skipped', [`needs the embedded target: ${definition.needsEmbeddedTarget}`]), targetDied: null };
+  }
+  await deps.session.ensure(definition.deployment?.(params));
+
+  const died = new AbortController();
+  let deathMessage: string | null = null;
+  const unwatch = deps.session.onDeath((message) => {
+    deathMessage = message;
+    died.abort(new TargetUnavailableError(message));
+  });
+  const timeLimitMs = deps.timeLimitMs ?? SCENARIO_TIME_LIMIT_MS[deps.profile];
+  const signal = AbortSignal.any([deps.signal, died.signal, AbortSignal.timeout(timeLimitMs)]);
+  const owned = createScenarioContext({ profile: deps.profile, session: deps.session, signal, clock: deps.clock, onPhase: deps.onPhase, runTag: deps.runTag });
+  deps.onCounts?.(owned.counts);
+  try {
+    const output = await definition.run(owned.ctx, params);
+    const problems = validateOutput(output, planned);
+    if (problems.length > 0) return { result: finish('errored', problems, output), targetDied: deathMessage };
+    const thresholds = planned.thresholds.map((t) => thresholdResult(t, output.metrics[t.metric]));
+    const reasons = [
+      ...output.checks.filter((c) => !c.passed).map((c) => `check failed: ${c.name} (expected ${c.expected}, got ${c.actual})`),
+      ...thresholds.filter((t) => t.state !== 'passed').map((t) => (t.state === 'not-measured' ? `threshold not measured: ${t.source}` : `threshold failed: ${t.source} (actual ${formatActual(t)})`)),
+      ...(output.loadRuns ?? []).filter((r) => r.saturated).map((r) => `generator saturated in '${r.label}': ${r.saturationReasons.join('; ')} — the numbers measure gauntlet, not the target`),
+    ];
+    if (deathMessage !== null) reasons.unshift(deathMessage);
+    return { result: finish(reasons.length === 0 ? 'passed' : 'failed', reasons, output, thresholds), targetDied: deathMessage };
+  } catch (error) {
+    const reason = deathMessage ?? abortReason(signal, deps.signal, timeLimitMs) ?? (error instanceof Error ? error.message : String(error));
+    return { result: finish('errored', [reason]), targetDied: deathMessage };
+  } finally {
+    unwatch();
+    await owned.close();
+  }
+}
+
+function abortReason(signal: AbortSignal, runSignal: AbortSignal, timeLimitMs: number): string | null {
+  if (!signal.aborted) return null;
+  if (runSignal.aborted) return 'interrupted before the scenario finished';
+  return `aborted after its time limit of ${timeLimitMs / 1000}s`;
+}
+
+function thresholdResult(t: PlannedScenario['thresholds'][number], actual: number | undefined): ThresholdResult {
+  const verdict = evaluateThreshold(t, actual);
+  return {
+    source: t.source,
+    metric: t.metric,
+    dimension: t.dimension,
+    op: t.op,
+    expected: t.value,
+    state: verdict.state,
+    actual: verdict.state === 'not-measured' ? null : verdict.actual,
+  };
+}
+
+function formatActual(t: ThresholdResult): string {
+  return t.actual === null ? 'none' : String(Math.round(t.actual * 1000) / 1000);
+}
+
+/** A scenario may report only metrics it declared, and only finite numbers. */
+function validateOutput(output: ScenarioOutput, planned: PlannedScenario): string[] {
+  const declared = new Set(planned.definition.metrics.map((m) => m.name));
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(output.metrics)) {
+    if (!declared.has(name)) problems.push(`scenario bug: reported metric '${name}' that it does not declare`);
+    else if (!Number.isFinite(value)) problems.push(`scenario bug: metric '${name}' is ${String(value)}, not a finite number`);
+  }
+  return problems;
+}
+
+function summarizeHistograms(encoded: Readonly<Record<string, string>>): Record<string, HistogramResult> {
+  return Object.fromEntries(Object.entries(encoded).map(([name, e]) => [name, { encoded: e, summary: summarizeEncoded(e) }]));
+}

@@ -1,0 +1,12 @@
+/** What a scenario asks of the embedded deployment; the runner starts or restarts to match. */
+import type { BalancerStrategy } from '../../target/config.ts';
+import type { ServiceOverrides } from '../../target/deployment/options.ts';
+
+export interface DeploymentNeeds {
+  /** Instance processes (a balancer goes in front of more than one). */
+  readonly instances?: number;
+  readonly strategy?: BalancerStrategy;
+  /** Fault injection (`x-fault`, `/_faults/*`). */
+  readonly faults?: boolean;
+  readonly service?: ServiceOverrides;
+}
