@@ -1,9 +1,9 @@
 /** `gauntlet list`: the scenarios, their metrics and default thresholds. */
 import { EXIT_CODES } from '../exit-codes.ts';
-import { loadCatalog } from '../scenario/catalog.ts';
+import { loadFullCatalog } from '../scenario/catalog.ts';
 
-export async function listCommand(json: boolean): Promise<number> {
-  const catalog = await loadCatalog();
+export async function listCommand(json: boolean, scenariosDir: string | undefined): Promise<number> {
+  const catalog = await loadFullCatalog(scenariosDir);
   if (json) {
     const plain = catalog.map(({ definition: d, file }) => ({
       id: d.id,

@@ -1,10 +1,8 @@
 /** The `gauntlet` command line: run | list | target. Parses, validates, delegates; exit codes from exit-codes.ts. */
 import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { DEFAULT_STORE_CHOICE } from '../../target/config.ts';
 import type { StoreChoice } from '../../target/config.ts';
 import { DEFAULT_PROFILE, DEFAULT_REPORTS_DIR, DEFAULT_SUITE, PROFILES, SUITES } from '../config/defaults.ts';
-import type { Profile, Suite } from '../config/defaults.ts';
 import { EXIT_CODES, TargetUnavailableError, UsageError } from '../exit-codes.ts';
 import { listCommand } from './list-command.ts';
 import { runCommand } from './run-command.ts';
@@ -36,29 +34,34 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('threshold', { type: 'string', array: true, default: [] as string[], describe: "Threshold override 'scenario-id:metric op value' (repeatable)" })
           .option('json', { type: 'boolean', default: false, describe: 'Print results.json to stdout as well' })
           .option('store', { choices: STORE_CHOICES, default: DEFAULT_STORE_CHOICE, describe: 'Store of the embedded target' })
-          .option('mongo-uri', { type: 'string', describe: 'MongoDB URI for the embedded target (default: $MONGODB_URI)' }),
+          .option('mongo-uri', { type: 'string', describe: 'MongoDB URI for the embedded target (default: $MONGODB_URI)' })
+          .option('scenarios-dir', { type: 'string', describe: 'Also load your own scenario modules from DIR/<group>/*.ts' }),
       async (args) => {
         exitCode = await runCommand({
-          suite: args.suite as Suite,
+          suite: args.suite,
           scenario: args.scenario,
-          profile: args.profile as Profile,
+          profile: args.profile,
           target: args.target,
           allowRemote: args.allowRemote,
           out: args.out,
           thresholds: args.thresholds,
           threshold: args.threshold,
           json: args.json,
-          store: args.store as StoreChoice,
+          store: args.store,
           mongoUri: args.mongoUri,
+          scenariosDir: args.scenariosDir,
         });
       },
     )
     .command(
       'list',
       'List the scenarios with their metrics and default thresholds',
-      (y) => y.option('json', { type: 'boolean', default: false, describe: 'Print as JSON' }),
+      (y) =>
+        y
+          .option('json', { type: 'boolean', default: false, describe: 'Print as JSON' })
+          .option('scenarios-dir', { type: 'string', describe: 'Also list your own scenario modules from DIR/<group>/*.ts' }),
       async (args) => {
-        exitCode = await listCommand(args.json);
+        exitCode = await listCommand(args.json, args.scenariosDir);
       },
     )
     // Listed for --help; main() hands `target ...` to the target's own CLI before yargs sees it.

@@ -5,7 +5,7 @@ import { captureEnvironment } from '../measure/environment.ts';
 import { defaultOutDir, writeResults } from '../results/write.ts';
 import { planRun } from '../runner/plan.ts';
 import { executeRun } from '../runner/run.ts';
-import { loadCatalog } from '../scenario/catalog.ts';
+import { loadFullCatalog } from '../scenario/catalog.ts';
 import { ProgressReporter } from './progress.ts';
 import { resolveRunOptions } from './run-options.ts';
 import type { RawRunArgs } from './run-options.ts';
@@ -15,7 +15,7 @@ const TOOL_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', impo
 export async function runCommand(args: RawRunArgs): Promise<number> {
   const options = await resolveRunOptions(args);
   const plan = planRun({
-    catalog: await loadCatalog(),
+    catalog: await loadFullCatalog(args.scenariosDir),
     suite: options.suite,
     scenarioIds: options.scenarioIds,
     profile: options.profile,

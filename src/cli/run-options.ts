@@ -30,6 +30,7 @@ export interface RawRunArgs {
   readonly json: boolean;
   readonly store: StoreChoice;
   readonly mongoUri: string | undefined;
+  readonly scenariosDir: string | undefined;
 }
 
 const thresholdFileShape = z.record(z.string(), z.array(z.string()));

@@ -67,9 +67,10 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
   await deps.session.ensure(definition.deployment?.(params));
 
   const died = new AbortController();
-  let deathMessage: string | null = null;
+  // An object, not a `let`: the compiler cannot see the callback set it between awaits.
+  const death: { message: string | null } = { message: null };
   const unwatch = deps.session.onDeath((message) => {
-    deathMessage = message;
+    death.message = message;
     died.abort(new TargetUnavailableError(message));
   });
   const timeLimitMs = deps.timeLimitMs ?? SCENARIO_TIME_LIMIT_MS[deps.profile];
@@ -79,18 +80,18 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
   try {
     const output = await definition.run(owned.ctx, params);
     const problems = validateOutput(output, planned);
-    if (problems.length > 0) return { result: finish('errored', problems, output), targetDied: deathMessage };
+    if (problems.length > 0) return { result: finish('errored', problems, output), targetDied: death.message };
     const thresholds = planned.thresholds.map((t) => thresholdResult(t, output.metrics[t.metric]));
     const reasons = [
       ...output.checks.filter((c) => !c.passed).map((c) => `check failed: ${c.name} (expected ${c.expected}, got ${c.actual})`),
       ...thresholds.filter((t) => t.state !== 'passed').map((t) => (t.state === 'not-measured' ? `threshold not measured: ${t.source}` : `threshold failed: ${t.source} (actual ${formatActual(t)})`)),
       ...(output.loadRuns ?? []).filter((r) => r.saturated).map((r) => `generator saturated in '${r.label}': ${r.saturationReasons.join('; ')} — the numbers measure gauntlet, not the target`),
     ];
-    if (deathMessage !== null) reasons.unshift(deathMessage);
-    return { result: finish(reasons.length === 0 ? 'passed' : 'failed', reasons, output, thresholds), targetDied: deathMessage };
+    if (death.message !== null) reasons.unshift(death.message);
+    return { result: finish(reasons.length === 0 ? 'passed' : 'failed', reasons, output, thresholds), targetDied: death.message };
   } catch (error) {
-    const reason = deathMessage ?? abortReason(signal, deps.signal, timeLimitMs) ?? (error instanceof Error ? error.message : String(error));
-    return { result: finish('errored', [reason]), targetDied: deathMessage };
+    const reason = death.message ?? abortReason(signal, deps.signal, timeLimitMs) ?? (error instanceof Error ? error.message : String(error));
+    return { result: finish('errored', [reason]), targetDied: death.message };
   } finally {
     unwatch();
     await owned.close();

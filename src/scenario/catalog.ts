@@ -41,6 +41,20 @@ const definitionShape = z.object({
   needsEmbeddedTarget: z.string().min(1).optional(),
 });
 
+/** The built-in scenarios plus, when given, the user's own from `extraDir` (ids must stay unique). */
+export async function loadFullCatalog(extraDir: string | undefined): Promise<CatalogEntry[]> {
+  const builtin = await loadCatalog(BUILTIN_SCENARIOS_DIR);
+  if (extraDir === undefined) return builtin;
+  try {
+    await readdir(extraDir);
+  } catch {
+    throw new UsageError(`--scenarios-dir ${extraDir} cannot be read; give a directory with concurrency/ or scalability/ inside`);
+  }
+  const all = [...builtin, ...(await loadCatalog(extraDir))];
+  assertUniqueIds(all);
+  return all;
+}
+
 /** Loads every `*.ts` module under `<dir>/<group>/`; ids must be unique and match their group folder. */
 export async function loadCatalog(dir: string = BUILTIN_SCENARIOS_DIR): Promise<CatalogEntry[]> {
   const entries: CatalogEntry[] = [];
@@ -55,13 +69,17 @@ export async function loadCatalog(dir: string = BUILTIN_SCENARIOS_DIR): Promise<
     }
     for (const file of files) entries.push(await loadScenarioModule(path.join(groupDir, file), group));
   }
+  assertUniqueIds(entries);
+  return entries;
+}
+
+function assertUniqueIds(entries: readonly CatalogEntry[]): void {
   const seen = new Map<string, string>();
   for (const entry of entries) {
     const other = seen.get(entry.definition.id);
     if (other !== undefined) throw new UsageError(`scenario id '${entry.definition.id}' is defined twice: ${other} and ${entry.file}`);
     seen.set(entry.definition.id, entry.file);
   }
-  return entries;
 }
 
 /** Imports one module and checks its default export; `group`, when given, must match the definition's. */

@@ -22,8 +22,8 @@ export interface ContextOptions {
 export interface OwnedContext {
   readonly ctx: ScenarioContext;
   /** Requests the context's JSON client sent and failed, for progress. */
-  counts(): { requests: number; errors: number };
-  close(): Promise<void>;
+  readonly counts: () => { requests: number; errors: number };
+  readonly close: () => Promise<void>;
 }
 
 /** A context for one scenario; `close()` it afterwards (it owns a connection pool). */

@@ -46,7 +46,7 @@ export class Fixtures {
 
   async createUser(label = 'user'): Promise<TestUser> {
     const res = await this.#client.send({ method: 'POST', path: '/users', body: { username: this.username(label) } });
-    return expectBody<TestUser>(res, 201, 'POST /users');
+    return expectBody(res, 201, 'POST /users') as TestUser;
   }
 
   async createUsers(count: number, label = 'user'): Promise<TestUser[]> {
@@ -55,7 +55,7 @@ export class Fixtures {
 
   async createFamily(owner: TestUser, name: string): Promise<FamilyView> {
     const res = await this.#client.send({ method: 'POST', path: '/families', token: owner.token, body: { name } });
-    return expectBody<FamilyView>(res, 201, 'POST /families');
+    return expectBody(res, 201, 'POST /families') as FamilyView;
   }
 
   async getFamily(user: TestUser, familyId: string, origin?: string): Promise<JsonResponse> {
@@ -70,20 +70,20 @@ export class Fixtures {
       token: admin.token,
       body: { username: user.username, role },
     });
-    const invitation = expectBody<{ id: string }>(invited, 201, 'POST /families/:id/invitations');
+    const invitation = expectBody(invited, 201, 'POST /families/:id/invitations') as { id: string };
     const accepted = await this.#client.send({ method: 'POST', path: `/invitations/${invitation.id}/accept`, token: user.token });
     expectBody(accepted, 200, 'POST /invitations/:id/accept');
   }
 }
 
 /** Checks the status and returns the body; anything else is a FixtureError quoting the answer. */
-export function expectBody<T>(res: JsonResponse, status: number, what: string): T {
+export function expectBody(res: JsonResponse, status: number, what: string): unknown {
   if (res.status !== status) {
     const detail = typeof res.body === 'string' ? res.body.slice(0, 200) : JSON.stringify(res.body).slice(0, 200);
     const hint = res.status === 429 ? ' (rate limited: run against the embedded target, or raise the target\'s rate limit for test users)' : '';
     throw new FixtureError(`${what} answered ${res.status}, expected ${status}: ${detail}${hint}`);
   }
-  return res.body as T;
+  return res.body;
 }
 
 /** Runs `count` tasks with at most `limit` at once; results in index order; the first failure rejects. */
