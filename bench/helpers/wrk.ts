@@ -21,8 +21,7 @@ export interface WrkReport {
 /** Runs wrk with one thread (its CPU then compares with a single-threaded Node generator). */
 export function runWrk(path: string, url: string, connections: number, durationSec: number): Promise<WrkReport> {
   return new Promise((resolve, reject) => {
-    // `/usr/bin/time -f` is not everywhere; the child's rusage comes from process.resourceUsage-like
-    // accounting of a shell `times` builtin instead.
+    // bash's `times` prints the CPU time of its finished children (wrk) on its last line.
     const script = `"${path}" -t1 -c${connections} -d${durationSec}s ${url} && times`;
     const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';

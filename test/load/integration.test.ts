@@ -43,7 +43,7 @@ describe('against a real server with a known delay', () => {
     expect(p50).toBeLessThan(DELAY_MS + 40);
   });
 
-  it('open model: sends at the asked rate, p50 within bounds, generator not saturated', async () => {
+  it('open model: sends at the asked rate, p50 within bounds, self-check figures present', async () => {
     const result = await runOpenModel({
       target: server.origin, request: fixedRequest({ method: 'GET', path: '/' }),
       schedule: { kind: 'constant', ratePerSec: 100 }, end: { durationMs: 1000 }, connections: 8,
