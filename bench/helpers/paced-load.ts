@@ -1,102 +1,61 @@
 /**
- * Creations at a uniform arrival rate (request i due at i/rate s), on undici: each request leaves when due,
- * whether or not earlier ones answered. autocannon's `overallRate` instead lets every connection send its
- * per-second quota back to back at the start of each second (lib/httpClient.js, reqsMadeThisSecond), a
- * burst that measures latency under momentary concurrency rather than at the rate.
+ * Creations at a uniform arrival rate, sent by gauntlet's own open-model generator (src/load): request i
+ * is due at i/rate s whether or not earlier ones answered, and latency is counted from that intended
+ * time (coordinated-omission corrected, as wrk2 does). autocannon's `overallRate` instead lets every
+ * connection send its per-second quota back to back at the start of each second (lib/httpClient.js,
+ * reqsMadeThisSecond), a burst that measures momentary concurrency rather than the rate; it is
+ * measured and printed beside this for comparison.
  */
-import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
-import { createLatencyHistogram, recordMillis } from '../../src/measure/histogram.ts';
+import { runOpenModel } from '../../src/load/index.ts';
+import type { LoadResult } from '../../src/load/index.ts';
+import { decodeHistogram } from '../../src/measure/histogram.ts';
 import type { Histogram } from '../../src/measure/histogram.ts';
 
-/** A due request finding this many still outstanding is dropped (counted), so a stalled target cannot grow memory. */
-const MAX_IN_FLIGHT = 1_000;
+/** Sockets for the paced run: enough that a slow answer never holds up a due request. */
 const POOL_CONNECTIONS = 128;
+/** A due request finding this many outstanding is dropped (counted), so a stalled target cannot grow memory. */
+const MAX_IN_FLIGHT = 1_000;
 
 export interface PacedRun {
   readonly rate: number;
-  readonly durationS: number;
   readonly created: number;
   readonly createdPerSec: number;
+  /** Non-201 answers and transport errors. */
   readonly failures: number;
-  /** The first failure's status or error, to say what went wrong. */
-  readonly firstFailure: string | null;
   readonly dropped: number;
-  /** From the intended send time: includes any wait the schedule caused (coordinated-omission corrected). */
+  /** From the intended send time (coordinated-omission corrected). */
   readonly corrected: Histogram;
-  /** From the moment the request was actually handed to the socket pool. */
+  /** From when the request was written to a socket. */
   readonly uncorrected: Histogram;
-  /** Largest delay of a send behind its schedule, in ms: the generator's own health. */
-  readonly maxLatenessMs: number;
+  /** The generator's own verdict on whether it kept its schedule. */
+  readonly generator: LoadResult['generatorSaturated'];
 }
 
 /** Sends `rate` creations per second for `durationS` seconds, cycling through `tokens`. */
 export async function runPacedCreations(url: string, tokens: readonly string[], rate: number, durationS: number, nameTag: string): Promise<PacedRun> {
-  const pool = new Pool(url, { connections: POOL_CONNECTIONS });
-  const corrected = createLatencyHistogram();
-  const uncorrected = createLatencyHistogram();
-  const total = Math.round(rate * durationS);
-  const intervalMs = 1_000 / rate;
-  let created = 0;
-  let failures = 0;
-  let firstFailure: string | null = null;
-  let dropped = 0;
-  let inFlight = 0;
-  let maxLatenessMs = 0;
-  const pending: Promise<void>[] = [];
-  const start = performance.now();
-
-  const send = (index: number, dueMs: number): Promise<void> => {
-    const sentMs = performance.now();
-    inFlight += 1;
-    return pool
-      .request({
-        path: '/families',
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[index % tokens.length] ?? ''}` },
-        body: JSON.stringify({ name: `paced ${nameTag} ${index}` }),
-      })
-      .then(async (res) => {
-        await res.body.dump();
-        if (res.statusCode === 201) created += 1;
-        else {
-          failures += 1;
-          firstFailure ??= `HTTP ${res.statusCode}`;
-        }
-      })
-      .catch((error: unknown) => {
-        failures += 1;
-        firstFailure ??= String(error);
-      })
-      .finally(() => {
-        inFlight -= 1;
-        const end = performance.now();
-        recordMillis(corrected, end - dueMs);
-        recordMillis(uncorrected, end - sentMs);
-      });
-  };
-
-  let next = 0;
-  await new Promise<void>((resolve) => {
-    const tick = (): void => {
-      const now = performance.now();
-      while (next < total && start + next * intervalMs <= now) {
-        const due = start + next * intervalMs;
-        maxLatenessMs = Math.max(maxLatenessMs, now - due);
-        if (inFlight >= MAX_IN_FLIGHT) dropped += 1;
-        else pending.push(send(next, due));
-        next += 1;
-      }
-      if (next >= total) {
-        resolve();
-        return;
-      }
-      setTimeout(tick, Math.max(0, start + next * intervalMs - performance.now()));
-    };
-    tick();
+  const result = await runOpenModel({
+    target: url,
+    connections: POOL_CONNECTIONS,
+    maxInFlight: MAX_IN_FLIGHT,
+    schedule: { kind: 'constant', ratePerSec: rate },
+    end: { durationMs: durationS * 1000 },
+    request: (index) => ({
+      method: 'POST',
+      path: '/families',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[index % tokens.length] ?? ''}` },
+      body: JSON.stringify({ name: `paced ${nameTag} ${index}` }),
+    }),
   });
-  await Promise.all(pending);
-  const elapsedS = (performance.now() - start) / 1_000;
-  await pool.close();
-  return { rate, durationS: elapsedS, created, createdPerSec: created / elapsedS, failures, firstFailure, dropped, corrected, uncorrected, maxLatenessMs };
+  const created = result.statusCounts['201'] ?? 0;
+  if (result.latency.corrected === null || result.latency.uncorrected === null) throw new Error('the open model kept no latency histograms');
+  return {
+    rate,
+    created,
+    createdPerSec: created / (result.durationMs / 1000),
+    failures: result.sent - created,
+    dropped: result.dropped,
+    corrected: decodeHistogram(result.latency.corrected),
+    uncorrected: decodeHistogram(result.latency.uncorrected),
+    generator: result.generatorSaturated,
+  };
 }

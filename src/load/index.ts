@@ -5,7 +5,7 @@ export { runClosedModel } from './closed-model.ts';
 export type { ClosedModelOptions } from './closed-model.ts';
 export { runBurst } from './burst.ts';
 export type { BurstOptions, BurstResult, BurstFigures } from './burst.ts';
-export type { CommonLoadOptions, LoadResult, RunOutcome } from './run-context.ts';
+export type { CommonLoadOptions, LiveTotals, LoadResult, RunOutcome } from './run-context.ts';
 export { fixedRequest } from './request.ts';
 export type { RequestFactory, RequestSpec } from './request.ts';
 export { createPoolTransport } from './transport.ts';

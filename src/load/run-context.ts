@@ -34,6 +34,16 @@ export interface CommonLoadOptions {
   saturationBounds?: SaturationBounds;
   clock?: Clock;
   signal?: AbortSignal;
+  /** Called once at the start with a reader of the live totals (for progress lines); costs nothing per request. */
+  onStart?: (live: () => LiveTotals) => void;
+}
+
+/** Running totals of a generator, readable while it runs. */
+export interface LiveTotals {
+  sent: number;
+  completed: number;
+  errors: number;
+  dropped: number;
 }
 
 export type RunOutcome =
@@ -97,6 +107,8 @@ export class RunContext implements ExchangeOwner {
     });
     // Last, so a constructor that throws above leaves no monitor running.
     this.selfCheck = new SelfCheck();
+    const recorder = this.recorder;
+    options.onStart?.(() => ({ sent: recorder.sent, completed: recorder.completed, errors: recorder.errors, dropped: recorder.dropped }));
   }
 
   newExchange(lane = 0): Exchange {

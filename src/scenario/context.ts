@@ -2,6 +2,7 @@
 import type { Clock } from '../clock.ts';
 import type { Profile } from '../config/defaults.ts';
 import { runBurst, runClosedModel, runOpenModel } from '../load/index.ts';
+import type { LiveTotals, LoadResult } from '../load/index.ts';
 import type { PromExposition } from '../measure/prometheus/parse.ts';
 import { scrapeMetrics } from '../measure/prometheus/scrape.ts';
 import type { TargetSession } from '../runner/target-session.ts';
@@ -35,10 +36,28 @@ export function createScenarioContext(options: ContextOptions): OwnedContext {
   const retired: JsonClient[] = [];
   const url = (): string => session.view().url;
 
+  // Finished generator runs add to the counts; the running one is read live.
+  const loadTotals = { requests: 0, errors: 0 };
+  const live = new Set<() => LiveTotals>();
+  const track = <R extends LoadResult>(start: (onStart: (read: () => LiveTotals) => void) => Promise<R>): Promise<R> => {
+    let reader: (() => LiveTotals) | null = null;
+    return start((read) => {
+      reader = read;
+      live.add(read);
+    })
+      .then((result) => {
+        loadTotals.requests += result.sent;
+        loadTotals.errors += result.errors;
+        return result;
+      })
+      .finally(() => {
+        if (reader !== null) live.delete(reader);
+      });
+  };
   const load: LoadApi = {
-    open: (o) => runOpenModel({ ...o, target: o.target ?? url(), signal }),
-    closed: (o) => runClosedModel({ ...o, target: o.target ?? url(), signal }),
-    burst: (o) => runBurst({ ...o, target: o.target ?? url(), signal }),
+    open: (o) => track((onStart) => runOpenModel({ ...o, target: o.target ?? url(), signal, onStart })),
+    closed: (o) => track((onStart) => runClosedModel({ ...o, target: o.target ?? url(), signal, onStart })),
+    burst: (o) => track((onStart) => runBurst({ ...o, target: o.target ?? url(), signal, onStart })),
   };
 
   const scrape = async (at?: string): Promise<PromExposition> => {
@@ -85,7 +104,11 @@ export function createScenarioContext(options: ContextOptions): OwnedContext {
     ctx,
     counts: () => {
       const all = [...retired, http].map((c) => c.counts);
-      return { requests: all.reduce((s, c) => s + c.requests, 0), errors: all.reduce((s, c) => s + c.errors, 0) };
+      const running = [...live].map((read) => read());
+      return {
+        requests: loadTotals.requests + running.reduce((s, r) => s + r.sent, 0) + all.reduce((s, c) => s + c.requests, 0),
+        errors: loadTotals.errors + running.reduce((s, r) => s + r.errors, 0) + all.reduce((s, c) => s + c.errors, 0),
+      };
     },
     close: async () => {
       await Promise.all([...retired, http].map((c) => c.close()));
