@@ -45,6 +45,12 @@ export interface ScenarioResult {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly metrics: Readonly<Record<string, number>>;
+  /**
+   * Each metric's declared dimension (from the definition's `metrics`), so the report formats a
+   * `window` of 60000 as 60 s rather than a count. Optional: files written before it existed fall
+   * back to the naming rules of src/report/metric-kind.ts.
+   */
+  readonly metricDimensions?: Readonly<Record<string, Dimension>>;
   readonly checks: readonly Check[];
   readonly thresholds: readonly ThresholdResult[];
   readonly histograms: Readonly<Record<string, HistogramResult>>;

@@ -2,7 +2,7 @@
  * The target a run drives: the embedded deployment (started, reshaped per scenario, always stopped)
  * or an external URL (used as it is; nothing can be reshaped).
  */
-import { DEFAULT_BALANCER_STRATEGY, DEFAULT_SERVICE_CONFIG } from '../../target/config.ts';
+import { DEFAULT_BALANCER_STRATEGY, DEFAULT_INSTANCES, DEFAULT_SERVICE_CONFIG } from '../../target/config.ts';
 import type { StoreChoice } from '../../target/config.ts';
 import { startDeployment } from '../../target/deployment/deployment.ts';
 import type { ChildDeath, Deployment } from '../../target/deployment/deployment.ts';
@@ -42,10 +42,11 @@ export async function openTargetSession(mode: TargetMode, onChildOutput?: (child
 }
 
 /** Deployment options for `needs`, laid over the defaults (never over the previous scenario's shape). */
-export function optionsFor(needs: DeploymentNeeds | undefined): Required<Pick<DeploymentOptions, 'instances' | 'strategy' | 'service'>> {
+export function optionsFor(needs: DeploymentNeeds | undefined): Required<Pick<DeploymentOptions, 'instances' | 'strategy' | 'service' | 'instanceNodeArgs'>> {
   return {
-    instances: needs?.instances ?? 1,
+    instances: needs?.instances ?? DEFAULT_INSTANCES,
     strategy: needs?.strategy ?? DEFAULT_BALANCER_STRATEGY,
+    instanceNodeArgs: needs?.instanceNodeArgs ?? [],
     service: mergeServiceConfig({ ...DEFAULT_SERVICE_CONFIG, faults: needs?.faults ?? false }, needs?.service),
   };
 }

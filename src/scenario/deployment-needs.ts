@@ -9,4 +9,6 @@ export interface DeploymentNeeds {
   /** Fault injection (`x-fault`, `/_faults/*`). */
   readonly faults?: boolean;
   readonly service?: ServiceOverrides;
+  /** Extra Node.js options for every instance process, e.g. `--max-old-space-size=64` (memory pressure). */
+  readonly instanceNodeArgs?: readonly string[];
 }

@@ -93,6 +93,7 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
           name: `instance ${instanceId}`,
           file: INSTANCE_MAIN,
           env: { [INSTANCE_OPTIONS_ENV]: JSON.stringify(instanceOptions) },
+          nodeArgs: options.instanceNodeArgs,
           readyTimeoutMs: options.readyTimeoutMs,
           onStderr: output(instanceId),
         });
@@ -196,6 +197,7 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
           service: overrides.service ?? {},
           ...(overrides.faults === undefined ? {} : { faults: overrides.faults }),
           strategy: overrides.strategy ?? options.strategy,
+          instanceNodeArgs: overrides.instanceNodeArgs ?? options.instanceNodeArgs,
           readyTimeoutMs: overrides.readyTimeoutMs ?? options.readyTimeoutMs,
           stopTiming: { ...options.stopTiming, ...overrides.stopTiming },
           ...(options.onChildOutput === undefined ? {} : { onChildOutput: options.onChildOutput }),

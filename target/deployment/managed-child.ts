@@ -29,6 +29,8 @@ export interface ChildSpec {
   readonly file: string;
   readonly env: Readonly<Record<string, string>>;
   readonly readyTimeoutMs: number;
+  /** Extra Node.js options for the child, e.g. `--max-old-space-size=64`. */
+  readonly nodeArgs?: readonly string[];
   /** Receives the child's stderr as it comes (it is always kept for error messages too). */
   readonly onStderr?: (chunk: string) => void;
 }
@@ -63,7 +65,7 @@ function isReady(m: ChildToParent): m is Extract<ChildToParent, { type: 'ready' 
 export async function startChild(spec: ChildSpec): Promise<ManagedChild> {
   const tail = new TailBuffer();
   const child: ChildProcess = fork(spec.file, [], {
-    execArgv: ['--import', TSX_LOADER],
+    execArgv: ['--import', TSX_LOADER, ...(spec.nodeArgs ?? [])],
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Its own process group: a terminal's Ctrl-C reaches only the parent, which then stops children in order.

@@ -34,6 +34,8 @@ export interface DeploymentOptions {
   /** Shorthand for `service.faults`; wins over it when both are given. */
   readonly faults?: boolean;
   readonly strategy?: BalancerStrategy;
+  /** Extra Node.js options for every instance process (e.g. `--max-old-space-size=64` for memory pressure). */
+  readonly instanceNodeArgs?: readonly string[];
   readonly readyTimeoutMs?: number;
   readonly stopTiming?: Partial<StopTiming>;
   /** Receives every child's stdout/stderr text (it is captured for error messages either way). */
@@ -47,6 +49,7 @@ export interface ResolvedDeploymentOptions {
   readonly mongoUri: string | undefined;
   readonly service: ServiceConfig;
   readonly strategy: BalancerStrategy;
+  readonly instanceNodeArgs: readonly string[];
   readonly readyTimeoutMs: number;
   readonly stopTiming: StopTiming;
   readonly onChildOutput: ((childName: string, chunk: string) => void) | undefined;
@@ -79,6 +82,7 @@ export function resolveDeploymentOptions(options: DeploymentOptions, base: Servi
     mongoUri: options.mongoUri,
     service,
     strategy: options.strategy ?? DEFAULT_BALANCER_STRATEGY,
+    instanceNodeArgs: options.instanceNodeArgs ?? [],
     readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
     stopTiming: { ...DEFAULT_STOP_TIMING, ...options.stopTiming },
     onChildOutput: options.onChildOutput,
@@ -95,6 +99,8 @@ export function resolveDeploymentOptions(options: DeploymentOptions, base: Servi
   requireInt('service.rateLimit.windowMs', service.rateLimit.windowMs, 1, big, 'the window is in milliseconds');
   requireInt('service.cache.maxEntries', service.cache.maxEntries, 1, big, 'the cache holds at least one family');
   requireInt('service.cache.ttlMs', service.cache.ttlMs, 1, big, 'the TTL is in milliseconds');
+  const badArg = resolved.instanceNodeArgs.find((arg) => !/^--[a-z][a-z0-9-]*(=.*)?$/.test(arg));
+  if (badArg !== undefined) throw new RangeError(`instanceNodeArgs: '${badArg}' is not a Node.js option; write options like --max-old-space-size=64`);
   if (resolved.mongoUri !== undefined && resolved.store === 'sqlite') {
     throw new RangeError('a MongoDB URI was given with store "sqlite"; drop the URI or choose store "mongo" or "auto"');
   }

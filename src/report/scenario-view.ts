@@ -1,0 +1,134 @@
+/** The per-scenario part of the report's view model: plain data the templates print as they are. */
+import type { ScenarioResult, ScenarioStatus } from '../results/schema.ts';
+import type { LoadRunSummary } from '../scenario/definition.ts';
+import type { Dimension } from '../thresholds/units.ts';
+import { scenarioCharts } from './charts.ts';
+import type { ChartView } from './charts.ts';
+import { metricKind } from './metric-kind.ts';
+
+/** Status marks: a failure is visible at a glance. */
+export const STATUS_ICONS: Readonly<Record<ScenarioStatus, string>> = { passed: '✅', failed: '❌', errored: '💥', skipped: '⏭️' };
+export const PASS_ICON = '✅';
+export const FAIL_ICON = '❌';
+export const NOT_MEASURED_ICON = '⚠️';
+
+export interface MetricCell {
+  readonly name: string;
+  readonly value: number;
+  readonly dimension: Dimension;
+}
+
+export interface ThresholdRow {
+  readonly icon: string;
+  readonly source: string;
+  readonly metric: string;
+  readonly op: string;
+  readonly expected: number;
+  readonly actual: number | null;
+  readonly dimension: Dimension;
+  readonly state: string;
+}
+
+export interface CheckRow {
+  readonly icon: string;
+  readonly name: string;
+  readonly expected: string | number;
+  readonly actual: string | number;
+  readonly detail: string | null;
+}
+
+export interface LatencyRow {
+  readonly scenarioId: string;
+  readonly name: string;
+  readonly count: number;
+  readonly mean: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+export interface TableView {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly (string | number | boolean | null)[])[];
+}
+
+export interface ScenarioView {
+  readonly id: string;
+  readonly title: string;
+  readonly group: string;
+  readonly status: ScenarioStatus;
+  readonly icon: string;
+  readonly objective: string;
+  readonly executed: string;
+  readonly durationMs: number;
+  readonly reasons: readonly string[];
+  readonly params: readonly { readonly name: string; readonly value: string }[];
+  readonly checks: readonly CheckRow[];
+  readonly thresholds: readonly ThresholdRow[];
+  readonly metrics: readonly MetricCell[];
+  readonly latency: readonly LatencyRow[];
+  readonly loadRuns: readonly LoadRunSummary[];
+  readonly tables: readonly TableView[];
+  readonly charts: readonly ChartView[];
+  readonly chartsOmitted: number;
+  readonly notes: readonly string[];
+}
+
+/** The view of one scenario result. */
+export function scenarioView(s: ScenarioResult): ScenarioView {
+  const { charts, omitted } = scenarioCharts(s);
+  return {
+    id: s.id,
+    title: s.title,
+    group: s.group,
+    status: s.status,
+    icon: STATUS_ICONS[s.status],
+    objective: s.objective,
+    executed: s.executed,
+    durationMs: s.durationMs,
+    reasons: s.reasons,
+    params: Object.entries(s.params).map(([name, value]) => ({ name, value: Array.isArray(value) ? value.join(', ') : String(value) })),
+    checks: s.checks.map((c) => ({
+      icon: c.passed ? PASS_ICON : FAIL_ICON,
+      name: c.name,
+      expected: c.expected,
+      actual: c.actual,
+      detail: c.detail ?? null,
+    })),
+    thresholds: s.thresholds.map((t) => ({
+      icon: t.state === 'passed' ? PASS_ICON : t.state === 'failed' ? FAIL_ICON : NOT_MEASURED_ICON,
+      source: t.source,
+      metric: t.metric,
+      op: t.op,
+      expected: t.expected,
+      actual: t.actual,
+      dimension: t.dimension,
+      state: t.state,
+    })),
+    metrics: Object.entries(s.metrics).map(([name, value]) => ({ name, value, dimension: metricKind(name, s).dimension })),
+    latency: latencyRows(s),
+    loadRuns: s.loadRuns,
+    tables: Object.entries(s.tables).map(([name, rows]) => tableView(name, rows)),
+    charts,
+    chartsOmitted: omitted,
+    notes: s.notes,
+  };
+}
+
+/** One row per saved histogram that recorded anything. */
+export function latencyRows(s: ScenarioResult): LatencyRow[] {
+  return Object.entries(s.histograms).flatMap(([name, h]) =>
+    h.summary === null
+      ? []
+      : [{ scenarioId: s.id, name, count: h.summary.count, mean: h.summary.mean, p50: h.summary.p50, p90: h.summary.p90, p95: h.summary.p95, p99: h.summary.p99, p999: h.summary.p999, max: h.summary.max }],
+  );
+}
+
+function tableView(name: string, rows: ScenarioResult['tables'][string]): TableView {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return { name, columns, rows: rows.map((r) => columns.map((c) => r[c] ?? null)) };
+}

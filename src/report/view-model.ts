@@ -1,0 +1,167 @@
+/**
+ * results.json (and optionally a baseline comparison) -> the report's view model: every figure the
+ * templates print is a field of the results or derived here by a named function. Templates format.
+ */
+import type { RunResults, ScenarioResult } from '../results/schema.ts';
+import type { LoadRunSummary, ScenarioGroup } from '../scenario/definition.ts';
+import type { Comparison } from './compare.ts';
+import { comparisonView } from './comparison-view.ts';
+import type { ComparisonView } from './comparison-view.ts';
+import { headlineFindings } from './findings.ts';
+import type { Finding } from './findings.ts';
+import { metricKind } from './metric-kind.ts';
+import { recommendations } from './recommendations.ts';
+import type { Recommendation } from './recommendations.ts';
+import { FAIL_ICON, latencyRows, PASS_ICON, scenarioView, STATUS_ICONS } from './scenario-view.ts';
+import type { LatencyRow, MetricCell, ScenarioView } from './scenario-view.ts';
+
+export const GROUP_TITLES: Readonly<Record<ScenarioGroup, string>> = {
+  concurrency: 'Concurrency and correctness',
+  scalability: 'Scalability and resources',
+};
+
+export interface FailureLine {
+  readonly scenarioId: string;
+  readonly title: string;
+  readonly icon: string;
+  readonly reason: string;
+}
+
+export interface ReportView {
+  readonly status: { readonly label: string; readonly icon: string; readonly exitCode: number };
+  readonly run: {
+    readonly startedAt: string;
+    readonly finishedAt: string;
+    readonly durationMs: number;
+    readonly profile: string;
+    readonly suite: string;
+    readonly version: string;
+    readonly interrupted: string | null;
+  };
+  readonly summary: RunResults['summary'];
+  readonly failures: readonly FailureLine[];
+  readonly findings: readonly Finding[];
+  readonly groups: readonly { readonly title: string; readonly scenarios: readonly ScenarioView[] }[];
+  readonly scenarios: readonly ScenarioView[];
+  readonly benchmarks: {
+    readonly latency: readonly (LatencyRow & { readonly title: string })[];
+    readonly throughput: readonly (LoadRunSummary & { readonly title: string })[];
+    readonly resources: readonly (MetricCell & { readonly title: string })[];
+  };
+  readonly scalability: { readonly logicalCores: number; readonly scenarios: readonly ScenarioView[] };
+  readonly reliability: readonly ReliabilityRow[];
+  readonly recommendations: readonly Recommendation[];
+  readonly environment: EnvironmentView;
+  readonly comparison: ComparisonView | null;
+}
+
+export interface ReliabilityRow {
+  readonly icon: string;
+  readonly title: string;
+  readonly checksPassed: number;
+  readonly checksTotal: number;
+  /** Requests the scenario's load runs sent and saw fail; null when it recorded no load run. */
+  readonly sent: number | null;
+  readonly errors: number | null;
+  readonly errorRate: MetricCell | null;
+  readonly violations: readonly MetricCell[];
+}
+
+export interface EnvironmentView {
+  readonly cpu: string;
+  readonly physicalCores: number;
+  readonly logicalCores: number;
+  readonly speedGHz: number | null;
+  readonly memoryBytes: number;
+  readonly os: string;
+  readonly node: string;
+  readonly target: string;
+  readonly store: string;
+  readonly storeReason: string | null;
+}
+
+/** Builds the report's view model from a run's results and, when given, its comparison with a baseline. */
+export function buildReportView(results: RunResults, comparison: Comparison | null = null): ReportView {
+  const scenarios = results.scenarios.map(scenarioView);
+  const regressed = comparison !== null && comparison.regressionCount > 0;
+  const failed = results.exitCode !== 0 || regressed;
+  return {
+    status: { label: failed ? 'FAILED' : 'PASSED', icon: failed ? FAIL_ICON : PASS_ICON, exitCode: results.exitCode },
+    run: {
+      startedAt: results.startedAt,
+      finishedAt: results.finishedAt,
+      durationMs: results.durationMs,
+      profile: results.profile,
+      suite: results.selection.suite,
+      version: results.tool.version,
+      interrupted: results.interrupted,
+    },
+    summary: results.summary,
+    failures: failureLines(results.scenarios),
+    findings: headlineFindings(results),
+    groups: groupsOf(scenarios),
+    scenarios,
+    benchmarks: {
+      latency: results.scenarios.flatMap((s) => latencyRows(s).map((row) => ({ ...row, title: s.title }))),
+      throughput: results.scenarios.flatMap((s) => s.loadRuns.map((r) => ({ ...r, title: s.title }))),
+      resources: results.scenarios.flatMap((s) => resourceMetrics(s)),
+    },
+    scalability: { logicalCores: results.environment.cpu.logicalCores, scenarios: scenarios.filter((s) => s.group === 'scalability') },
+    reliability: results.scenarios.map(reliabilityRow),
+    recommendations: recommendations(results),
+    environment: environmentView(results),
+    comparison: comparison === null ? null : comparisonView(comparison),
+  };
+}
+
+function failureLines(scenarios: readonly ScenarioResult[]): FailureLine[] {
+  return scenarios
+    .filter((s) => s.status === 'failed' || s.status === 'errored')
+    .flatMap((s) => s.reasons.map((reason) => ({ scenarioId: s.id, title: s.title, icon: STATUS_ICONS[s.status], reason })));
+}
+
+function groupsOf(scenarios: readonly ScenarioView[]): { title: string; scenarios: ScenarioView[] }[] {
+  const groups = Object.keys(GROUP_TITLES) as ScenarioGroup[];
+  return groups
+    .map((g) => ({ title: GROUP_TITLES[g], scenarios: scenarios.filter((s) => s.group === g) }))
+    .filter((g) => g.scenarios.length > 0);
+}
+
+function resourceMetrics(s: ScenarioResult): (MetricCell & { title: string })[] {
+  return Object.entries(s.metrics)
+    .map(([name, value]) => ({ name, value, dimension: metricKind(name, s).dimension, title: s.title }))
+    .filter((m) => m.dimension === 'bytes' || /cpu|gc|event.?loop|(^|[._])fds?([._]|$)|socket|pool/i.test(m.name));
+}
+
+function reliabilityRow(s: ScenarioResult): ReliabilityRow {
+  const cells = Object.entries(s.metrics).map(([name, value]) => ({ name, value, ...metricKind(name, s) }));
+  const errorRate = cells.find((c) => c.dimension === 'ratio' && /error/i.test(c.name));
+  return {
+    icon: s.status === 'skipped' || s.status === 'errored' ? STATUS_ICONS[s.status] : s.checks.every((c) => c.passed) ? PASS_ICON : FAIL_ICON,
+    title: s.title,
+    checksPassed: s.checks.filter((c) => c.passed).length,
+    checksTotal: s.checks.length,
+    sent: s.loadRuns.length === 0 ? null : s.loadRuns.reduce((n, r) => n + r.sent, 0),
+    errors: s.loadRuns.length === 0 ? null : s.loadRuns.reduce((n, r) => n + r.errors, 0),
+    errorRate: errorRate === undefined ? null : { name: errorRate.name, value: errorRate.value, dimension: errorRate.dimension },
+    violations: cells
+      .filter((c) => c.dimension === 'count' && c.direction === 'lower-is-better')
+      .map((c) => ({ name: c.name, value: c.value, dimension: c.dimension })),
+  };
+}
+
+function environmentView(results: RunResults): EnvironmentView {
+  const e = results.environment;
+  return {
+    cpu: `${e.cpu.manufacturer} ${e.cpu.brand}`.trim(),
+    physicalCores: e.cpu.physicalCores,
+    logicalCores: e.cpu.logicalCores,
+    speedGHz: e.cpu.speedGHz,
+    memoryBytes: e.memory.totalBytes,
+    os: `${e.os.distro} ${e.os.release} (${e.os.platform} ${e.os.kernel}, ${e.os.arch})`,
+    node: `${e.node.version} (${e.node.arch})`,
+    target: `${results.target.kind} ${results.target.url}`,
+    store: results.target.store?.kind ?? 'external (not known to gauntlet)',
+    storeReason: results.target.store?.reason ?? null,
+  };
+}
