@@ -34,7 +34,8 @@ describe('coordinated omission', () => {
     // ~100 of 600 requests were due during the stall: the corrected p99 sits deep inside it.
     expect(corrected).toBeGreaterThan(300);
     expect(uncorrected).toBeLessThan(100);
-    // The generator kept its schedule (loose bound: the machine is shared), so the gap is the server's.
-    expect(result.generatorSaturated.latenessP99Ms).toBeLessThan(50);
+    // The generator stayed far closer to its schedule than the stall is long, so the gap is the
+    // server's (a loose bound: other test files load the same 2 cores while this one runs).
+    expect(result.generatorSaturated.latenessP99Ms).toBeLessThan(150);
   });
 });
