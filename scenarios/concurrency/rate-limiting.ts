@@ -4,25 +4,20 @@
  * The oracle places every request in the server's fixed windows (wall clock, epoch-aligned).
  */
 import { sleep } from '../../src/clock.ts';
-import { encodeHistogram, mergeHistograms } from '../../src/measure/histogram.ts';
 import { selectSamples } from '../../src/measure/prometheus/query.ts';
-import { summarize } from '../../src/measure/summary.ts';
-import type { Check, ScenarioDefinition, ScenarioOutput } from '../../src/scenario/definition.ts';
+import type { ScenarioDefinition, ScenarioOutput } from '../../src/scenario/definition.ts';
 import type { ScenarioContext } from '../../src/scenario/context-types.ts';
 import { FIXTURE_CONCURRENCY, mapLimit } from '../../src/scenario/fixtures.ts';
 import type { TestUser } from '../../src/scenario/fixtures.ts';
 import { judgeRateLimit } from '../lib/ratelimit-oracle.ts';
-import type { Attempt, RateLimitVerdict, Violation } from '../lib/ratelimit-oracle.ts';
+import type { Attempt } from '../lib/ratelimit-oracle.ts';
+import { report, WINDOW_GAUGE } from '../lib/ratelimit-report.ts';
 import { createSink, LimitedClient } from '../lib/ratelimit-traffic.ts';
-import type { TrafficSink } from '../lib/ratelimit-traffic.ts';
 
 /** Start each round this long after a window opens, so the first requests are clearly inside it. */
 export const ALIGN_MARGIN_MS = 40;
 /** Families a user may own on the embedded target: high, so an over-admission shows as a 201, not a 409. */
 export const RATE_TEST_FAMILY_LIMIT = 1000;
-/** Violations quoted per check. */
-const EVIDENCE = 3;
-const WINDOW_GAUGE = 'gauntlet_rate_limit_window_seconds';
 
 type Params = {
   readonly instances: number;
@@ -84,7 +79,7 @@ const definition: ScenarioDefinition<Params> = {
     'header_violations == 0',
     'reset_rejections == 0',
     'state_mismatches == 0',
-    'errors.rate == 0',
+    'errors.rate < 1%',
     'latency.admitted.p99 < 5s',
     'latency.limited.p99 < 5s',
   ],
@@ -155,7 +150,7 @@ async function run(ctx: ScenarioContext, p: Params): Promise<ScenarioOutput> {
     });
 
     const verdict = judgeRateLimit({ attempts: sink.attempts, limit, windowMs });
-    return report({ ctx, sink, verdict, limit, windowMs, everyone, families, instances: instances.length });
+    return report({ sink, verdict, limit, windowMs, everyone, families, instances: instances.length });
   } finally {
     await client.close();
   }
@@ -194,130 +189,4 @@ function resetTime(mine: readonly Attempt[], windowMs: number): number {
 async function sleepUntil(ctx: ScenarioContext, signal: AbortSignal, wallNow: () => number, wallMs: number): Promise<void> {
   const wait = wallMs - wallNow();
   if (wait > 0) await sleep(ctx.clock, wait, signal);
-}
-
-interface ReportInput {
-  readonly ctx: ScenarioContext;
-  readonly sink: TrafficSink;
-  readonly verdict: RateLimitVerdict;
-  readonly limit: number;
-  readonly windowMs: number;
-  readonly everyone: readonly TestUser[];
-  readonly families: readonly number[];
-  readonly instances: number;
-}
-
-function report({ sink, verdict, limit, windowMs, everyone, families, instances }: ReportInput): ScenarioOutput {
-  const { attempts } = sink;
-  const is = (a: Attempt, pred: (status: number) => boolean): boolean => a.outcome.kind === 'response' && pred(a.outcome.status);
-  const failed = attempts.filter((a) => a.outcome.kind === 'error' || is(a, (s) => s >= 500));
-  const resets = attempts.filter((a) => a.phase === 'after-reset');
-  const resetRejected = resets.filter((a) => !is(a, (s) => s === 201));
-  const mismatches = everyone.flatMap((user, i) => {
-    const created = attempts.filter((a) => a.userId === user.id && is(a, (s) => s === 201)).length;
-    const unknown = attempts.filter((a) => a.userId === user.id && (a.outcome.kind === 'error' || is(a, (s) => s >= 500))).length;
-    const found = families[i] ?? 0;
-    return found >= created && found <= created + unknown ? [] : [`${user.username}: ${found} families, ${created} admitted (201)`];
-  });
-  const admitted = summarize(sink.admittedLatency);
-  const limited = summarize(sink.limitedLatency);
-  const quote = (vs: readonly Violation[]): string => vs.slice(0, EVIDENCE).map((v) => `${v.userId.slice(0, 8)}: ${v.what}`).join('; ');
-  const saturated = verdict.minAdmittedSaturated === null ? 'no window saturated' : `${verdict.minAdmittedSaturated}..${verdict.maxAdmittedPerWindow}`;
-
-  const checks: Check[] = [
-    {
-      name: 'exactly limit admitted per user per window',
-      expected: `${limit}`,
-      actual: verdict.minAdmittedSaturated === verdict.maxAdmittedPerWindow ? String(verdict.maxAdmittedPerWindow) : saturated,
-      passed: verdict.overAdmissions === 0 && verdict.underAdmissions === 0 && verdict.saturatedWindows > 0,
-      ...(verdict.saturatedWindows === 0 ? { detail: 'no user certainly exceeded the limit within one window: the traffic proved nothing (raise overLimitFactor or shorten the phases)' } : {}),
-      ...(verdict.overAdmissions + verdict.underAdmissions > 0 ? { detail: quote([...verdict.violations.over, ...verdict.violations.under]) } : {}),
-    },
-    violationCheck('no over-admission across instances', verdict.overAdmissions, verdict.violations.over, quote),
-    violationCheck('no false rejection', verdict.falseRejections, verdict.violations.falseRejection, quote),
-    violationCheck('every 429 has a valid Retry-After', verdict.violations.retryAfter.length, verdict.violations.retryAfter, quote),
-    violationCheck('RateLimit-* headers coherent', verdict.headerViolations, verdict.violations.headers, quote),
-    {
-      name: 'admitted again after the reset',
-      expected: resets.length,
-      actual: resets.length - resetRejected.length,
-      passed: resetRejected.length === 0 && resets.length > 0,
-      ...(resetRejected.length > 0 ? { detail: resetRejected.slice(0, EVIDENCE).map((a) => `${a.userId.slice(0, 8)}: ${a.outcome.kind === 'response' ? a.outcome.status : a.outcome.message}`).join('; ') } : {}),
-    },
-    {
-      name: 'families read back match admitted requests',
-      expected: 0,
-      actual: mismatches.length,
-      passed: mismatches.length === 0,
-      ...(mismatches.length > 0 ? { detail: mismatches.slice(0, EVIDENCE).join('; ') } : {}),
-    },
-  ];
-
-  const phases = [...new Set(attempts.map((a) => a.phase))];
-  return {
-    metrics: {
-      limit,
-      window: windowMs,
-      requests: attempts.length,
-      'admitted.per_window': verdict.maxAdmittedPerWindow,
-      over_admissions: verdict.overAdmissions,
-      under_admissions: verdict.underAdmissions,
-      false_rejections: verdict.falseRejections,
-      missing_retry_after: verdict.missingRetryAfter,
-      header_violations: verdict.headerViolations,
-      reset_rejections: resetRejected.length,
-      state_mismatches: mismatches.length,
-      ambiguous: verdict.ambiguous,
-      'errors.rate': attempts.length === 0 ? 0 : failed.length / attempts.length,
-      ...(admitted === null ? {} : { 'latency.admitted.p50': admitted.p50, 'latency.admitted.p95': admitted.p95, 'latency.admitted.p99': admitted.p99 }),
-      ...(limited === null ? {} : { 'latency.limited.p50': limited.p50, 'latency.limited.p95': limited.p95, 'latency.limited.p99': limited.p99 }),
-    },
-    checks,
-    histograms: {
-      'latency.admitted': encodeHistogram(sink.admittedLatency),
-      'latency.limited': encodeHistogram(sink.limitedLatency),
-      latency: encodeHistogram(mergeHistograms([sink.admittedLatency, sink.limitedLatency])),
-    },
-    series: { windows: windowSeries(attempts, windowMs) },
-    tables: {
-      phases: phases.map((phase) => {
-        const mine = attempts.filter((a) => a.phase === phase);
-        return {
-          phase,
-          users: new Set(mine.map((a) => a.userId)).size,
-          sent: mine.length,
-          admitted: mine.filter((a) => is(a, (s) => s !== 429 && s < 500)).length,
-          limited: mine.filter((a) => is(a, (s) => s === 429)).length,
-          failed: mine.filter((a) => a.outcome.kind === 'error' || is(a, (s) => s >= 500)).length,
-        };
-      }),
-    },
-    notes: [
-      `Limit ${limit} discovered from RateLimit-Limit; window ${windowMs / 1000} s from ${WINDOW_GAUGE}. Windows are fixed and aligned to multiples of the window since the epoch; each request is placed by its wall-clock send/answer times (the target shares this host's clock).`,
-      `${verdict.ambiguous} request(s) straddled a window boundary and were judged by bounds only; ${verdict.saturatedWindows} user-window(s) were certainly over the limit and judged exactly.`,
-      instances > 1
-        ? `Direct bursts went to one instance; spread requests rotated over ${instances} instances directly; the rest went through the balancer.`
-        : 'The target exposes no instance URLs: direct and cross-instance phases went to the target URL (one instance, or a balancer gauntlet cannot see behind).',
-      'Traffic is sent by a header-keeping client (the load generators keep no response headers); latency is measured from the request call to the response headers.',
-    ],
-  };
-}
-
-function violationCheck(name: string, count: number, violations: readonly Violation[], quote: (vs: readonly Violation[]) => string): Check {
-  return { name, expected: 0, actual: count, passed: count === 0, ...(count > 0 ? { detail: quote(violations) } : {}) };
-}
-
-/** Admitted and limited responses per window, x = window index from the first. */
-function windowSeries(attempts: readonly Attempt[], windowMs: number): { x: number; admitted: number; limited: number }[] {
-  const byWindow = new Map<number, { admitted: number; limited: number }>();
-  for (const a of attempts) {
-    if (a.outcome.kind !== 'response' || a.outcome.status >= 500) continue;
-    const w = Math.floor(a.sentWallMs / windowMs);
-    const entry = byWindow.get(w) ?? { admitted: 0, limited: 0 };
-    if (a.outcome.status === 429) entry.limited += 1;
-    else entry.admitted += 1;
-    byWindow.set(w, entry);
-  }
-  const first = Math.min(...byWindow.keys());
-  return [...byWindow.entries()].sort(([a], [b]) => a - b).map(([w, v]) => ({ x: w - first, ...v }));
 }

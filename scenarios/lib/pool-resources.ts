@@ -37,8 +37,19 @@ export interface InstanceReading {
   readonly fdCrossCheck: CrossCheck | null;
 }
 
-/** Scrapes one instance; throws (with what to do) when the pool gauges are missing. */
+/** Pairs of (/metrics, /proc) readings tried before an FD disagreement stands: sockets closing between the two reads move the count. */
+export const FD_CROSS_CHECK_ATTEMPTS = 3;
+
+/** Scrapes one instance (and its /proc when local); throws (with what to do) when the pool gauges are missing. */
 export async function readInstance(ctx: ScenarioContext, w: Watched, options: { withProc: boolean }): Promise<InstanceReading> {
+  let reading = await readOnce(ctx, w, options);
+  for (let attempt = 1; attempt < FD_CROSS_CHECK_ATTEMPTS && reading.fdCrossCheck?.state === 'differs'; attempt++) {
+    reading = await readOnce(ctx, w, options);
+  }
+  return reading;
+}
+
+async function readOnce(ctx: ScenarioContext, w: Watched, options: { withProc: boolean }): Promise<InstanceReading> {
   const exposition = await ctx.scrape(w.url);
   const gauge = (name: string): number => {
     const value = singleValue(exposition.samples, name);

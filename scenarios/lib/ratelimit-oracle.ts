@@ -86,6 +86,8 @@ export function judgeRateLimit(input: OracleInput): RateLimitVerdict {
   const margin = input.marginMs ?? WINDOW_SKEW_MARGIN_MS;
   const byUser = new Map<string, Placed[]>();
   for (const attempt of input.attempts) {
+    // A 401 is refused before the limiter counts anything (authentication comes first).
+    if (attempt.outcome.kind === 'response' && attempt.outcome.status === 401) continue;
     const placed: Placed = {
       attempt,
       first: Math.floor((attempt.sentWallMs - margin) / windowMs),
@@ -202,17 +204,18 @@ function judgeHeaders(byUser: ReadonlyMap<string, Placed[]>, limit: number, wind
     }
     // Within one window the limiter's count only grows: admitted Remaining values are distinct, and
     // a request sent after another's response saw a Remaining no higher (lower while above 0).
-    for (const [p, remP] of remainingOf) {
-      if (p.first !== p.last) continue;
-      for (const [q, remQ] of remainingOf) {
-        if (q === p || q.first !== p.first || q.last !== p.last) continue;
-        if (p.attempt.doneWallMs < q.attempt.sentWallMs && (remP > 0 ? remQ >= remP : remQ !== 0)) {
-          bad(`Remaining went from ${remP} to ${remQ} between sequential requests in window ${windowLabel(p.first, windowMs)}`);
-        } else if (p.attempt.sentWallMs < q.attempt.sentWallMs && admitted(p.attempt) && admitted(q.attempt) && remP === remQ) {
+    const entries = [...remainingOf].filter(([p]) => p.first === p.last);
+    entries.forEach(([p, remP], i) => {
+      for (const [q, remQ] of entries.slice(i + 1)) {
+        if (q.first !== p.first) continue;
+        const [a, remA, b, remB] = p.attempt.doneWallMs < q.attempt.sentWallMs ? [p, remP, q, remQ] : [q, remQ, p, remP];
+        if (a.attempt.doneWallMs < b.attempt.sentWallMs && (remA > 0 ? remB >= remA : remB !== 0)) {
+          bad(`Remaining went from ${remA} to ${remB} between sequential requests in window ${windowLabel(p.first, windowMs)}`);
+        } else if (admitted(p.attempt) && admitted(q.attempt) && remP === remQ) {
           bad(`two admitted requests in window ${windowLabel(p.first, windowMs)} both saw Remaining ${remP} (the count did not advance)`);
         }
       }
-    }
+    });
   }
   return found;
 }

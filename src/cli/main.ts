@@ -1,10 +1,13 @@
-/** The `gauntlet` command line: run | list | target. Parses, validates, delegates; exit codes from exit-codes.ts. */
+/** The `gauntlet` command line: run | list | report | compare | target. Parses, validates, delegates; exit codes from exit-codes.ts. */
 import yargs from 'yargs';
 import { DEFAULT_STORE_CHOICE } from '../../target/config.ts';
 import type { StoreChoice } from '../../target/config.ts';
 import { DEFAULT_PROFILE, DEFAULT_REPORTS_DIR, DEFAULT_SUITE, PROFILES, SUITES } from '../config/defaults.ts';
 import { EXIT_CODES, TargetUnavailableError, UsageError } from '../exit-codes.ts';
+import { DEFAULT_REGRESSION_TOLERANCE } from '../report/compare.ts';
+import { compareCommand } from './compare-command.ts';
 import { listCommand } from './list-command.ts';
+import { reportCommand } from './report-command.ts';
 import { runCommand } from './run-command.ts';
 
 const STORE_CHOICES: readonly StoreChoice[] = ['auto', 'mongo', 'sqlite'];
@@ -35,7 +38,10 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('json', { type: 'boolean', default: false, describe: 'Print results.json to stdout as well' })
           .option('store', { choices: STORE_CHOICES, default: DEFAULT_STORE_CHOICE, describe: 'Store of the embedded target' })
           .option('mongo-uri', { type: 'string', describe: 'MongoDB URI for the embedded target (default: $MONGODB_URI)' })
-          .option('scenarios-dir', { type: 'string', describe: 'Also load your own scenario modules from DIR/<group>/*.ts' }),
+          .option('scenarios-dir', { type: 'string', describe: 'Also load your own scenario modules from DIR/<group>/*.ts' })
+          .option('baseline', { type: 'string', describe: 'A saved results.json to compare with; a regression beyond the tolerance fails the run (exit 1)' })
+          .option('regression-tolerance', { type: 'string', describe: `How much worse a metric may get before a significant change is a regression (default ${DEFAULT_REGRESSION_TOLERANCE * 100}%)` })
+          .option('junit', { type: 'string', describe: 'Also write JUnit XML to FILE (a testcase per scenario)' }),
       async (args) => {
         exitCode = await runCommand({
           suite: args.suite,
@@ -50,6 +56,53 @@ export async function main(argv: readonly string[]): Promise<number> {
           store: args.store,
           mongoUri: args.mongoUri,
           scenariosDir: args.scenariosDir,
+          baseline: args.baseline,
+          junit: args.junit,
+          regressionTolerance: args.regressionTolerance,
+        });
+      },
+    )
+    .command(
+      'report <results>',
+      'Re-render report.md from a saved results.json (beside it, or --out)',
+      (y) =>
+        y
+          .positional('results', { type: 'string', demandOption: true, describe: 'A results.json written by gauntlet run' })
+          .option('out', { type: 'string', describe: 'Where to write the report (default: report.md beside the results)' })
+          .option('template-dir', { type: 'string', describe: 'Your templates: report.md.hbs and/or partials/*.hbs override the built-in ones' })
+          .option('baseline', { type: 'string', describe: 'A results.json to compare with; adds the comparison section' })
+          .option('regression-tolerance', { type: 'string', describe: `Tolerance of the comparison (default ${DEFAULT_REGRESSION_TOLERANCE * 100}%)` })
+          .option('junit', { type: 'string', describe: 'Also write JUnit XML to FILE' }),
+      async (args) => {
+        exitCode = await reportCommand({
+          results: args.results,
+          out: args.out,
+          templateDir: args.templateDir,
+          baseline: args.baseline,
+          regressionTolerance: args.regressionTolerance,
+          junit: args.junit,
+        });
+      },
+    )
+    .command(
+      'compare <baseline> <current>',
+      'Compare two results.json per scenario and metric; exit 1 on a regression beyond the tolerance',
+      (y) =>
+        y
+          .positional('baseline', { type: 'string', demandOption: true, describe: 'The reference results.json' })
+          .positional('current', { type: 'string', demandOption: true, describe: 'The results.json to judge' })
+          .option('regression-tolerance', { type: 'string', describe: `How much worse a metric may get before a significant change is a regression (default ${DEFAULT_REGRESSION_TOLERANCE * 100}%)` })
+          .option('out', { type: 'string', describe: 'Write the Markdown comparison to FILE instead of stdout' })
+          .option('junit', { type: 'string', describe: 'Also write JUnit XML with a failure per regression' })
+          .option('template-dir', { type: 'string', describe: 'Your templates (partials/comparison.hbs overrides the built-in one)' }),
+      async (args) => {
+        exitCode = await compareCommand({
+          baseline: args.baseline,
+          current: args.current,
+          regressionTolerance: args.regressionTolerance,
+          out: args.out,
+          junit: args.junit,
+          templateDir: args.templateDir,
         });
       },
     )
@@ -66,7 +119,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     )
     // Listed for --help; main() hands `target ...` to the target's own CLI before yargs sees it.
     .command('target', 'Start the reference family service (`gauntlet target --help` for its flags)')
-    .demandCommand(1, 'Name a command: run, list or target')
+    .demandCommand(1, 'Name a command: run, list, report, compare or target')
     .strict()
     .help()
     .alias('h', 'help')

@@ -1,7 +1,11 @@
-/** `gauntlet run`: plan (all input checked first), execute, write results.json, exit code. */
+/** `gauntlet run`: plan (all input checked first), execute, write results.json and report.md (JUnit, step summary, baseline comparison when asked), exit code. */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { EXIT_CODES } from '../exit-codes.ts';
 import { systemClock } from '../clock.ts';
 import { captureEnvironment } from '../measure/environment.ts';
+import { writeReportOutputs } from '../report/outputs.ts';
+import { REPORT_FILE } from '../report/render.ts';
 import { defaultOutDir, writeResults } from '../results/write.ts';
 import { planRun } from '../runner/plan.ts';
 import { executeRun } from '../runner/run.ts';
@@ -48,13 +52,24 @@ export async function runCommand(args: RawRunArgs): Promise<number> {
     });
     progress.close();
     const file = await writeResults(options.outDir ?? defaultOutDir(startedAt), results);
+    const outputs = await writeReportOutputs({
+      results,
+      reportFile: path.join(path.dirname(file), REPORT_FILE),
+      baseline: options.baseline,
+      junitFile: options.junitFile,
+      env: process.env,
+    });
     const s = results.summary;
+    const regressions = outputs.comparison?.regressionCount ?? 0;
     process.stderr.write(
-      `${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped · results: ${file}` +
+      `${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped · results: ${file} · report: ${outputs.reportFile}` +
+        (outputs.junitFile === null ? '' : ` · junit: ${outputs.junitFile}`) +
+        (outputs.comparison === null ? '' : `\n${regressions} regression(s) against ${options.baseline?.file ?? 'the baseline'} beyond ${Math.round(outputs.comparison.tolerance * 1000) / 10}% (see the report)`) +
         `${results.interrupted === null ? '' : `\n${results.interrupted}`}\n`,
     );
     if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-    return results.exitCode;
+    // A regression fails a run that otherwise passed; a worse exit code (3: target) is kept.
+    return results.exitCode === EXIT_CODES.ok && regressions > 0 ? EXIT_CODES.failed : results.exitCode;
   } finally {
     progress.close();
     process.off('SIGINT', onSignal);

@@ -5,6 +5,9 @@ import type { StoreChoice } from '../../target/config.ts';
 import { LOOPBACK_HOSTS } from '../config/defaults.ts';
 import type { Profile, Suite } from '../config/defaults.ts';
 import { UsageError } from '../exit-codes.ts';
+import { DEFAULT_REGRESSION_TOLERANCE } from '../report/compare.ts';
+import { loadResults } from '../report/load-results.ts';
+import type { RunResults } from '../results/schema.ts';
 import type { TargetMode } from '../runner/target-session.ts';
 
 export interface RunOptions {
@@ -16,6 +19,9 @@ export interface RunOptions {
   readonly thresholdFile: Readonly<Record<string, readonly string[]>> | undefined;
   readonly thresholdArgs: readonly string[];
   readonly json: boolean;
+  /** A saved run to compare against (--baseline), with the tolerance of a regression. */
+  readonly baseline: { readonly file: string; readonly results: RunResults; readonly tolerance: number } | undefined;
+  readonly junitFile: string | undefined;
 }
 
 export interface RawRunArgs {
@@ -31,6 +37,9 @@ export interface RawRunArgs {
   readonly store: StoreChoice;
   readonly mongoUri: string | undefined;
   readonly scenariosDir: string | undefined;
+  readonly baseline: string | undefined;
+  readonly junit: string | undefined;
+  readonly regressionTolerance: string | undefined;
 }
 
 const thresholdFileShape = z.record(z.string(), z.array(z.string()));
@@ -45,7 +54,31 @@ export async function resolveRunOptions(args: RawRunArgs): Promise<RunOptions> {
     thresholdFile: args.thresholds === undefined ? undefined : await readThresholdFile(args.thresholds),
     thresholdArgs: args.threshold,
     json: args.json,
+    baseline: await resolveBaseline(args),
+    junitFile: args.junit,
   };
+}
+
+async function resolveBaseline(args: RawRunArgs): Promise<RunOptions['baseline']> {
+  if (args.baseline === undefined) {
+    if (args.regressionTolerance !== undefined) throw new UsageError('--regression-tolerance applies to a comparison: give --baseline <results.json> too');
+    return undefined;
+  }
+  const tolerance = parseTolerance(args.regressionTolerance, '--regression-tolerance');
+  const loaded = await loadResults(args.baseline);
+  if (!loaded.ok) throw new UsageError(`--baseline ${loaded.error}`);
+  return { file: args.baseline, results: loaded.results, tolerance };
+}
+
+/** `10%` or a fraction like `0.1` -> 0.1; absent -> DEFAULT_REGRESSION_TOLERANCE. */
+export function parseTolerance(text: string | undefined, flag: string): number {
+  if (text === undefined) return DEFAULT_REGRESSION_TOLERANCE;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  const value = match === null ? NaN : Number(match[1]) / (match[2] === '%' ? 100 : 1);
+  if (!Number.isFinite(value) || (match?.[2] !== '%' && value > 1)) {
+    throw new UsageError(`${flag} '${text}' is not a tolerance; write a percentage like 10% or a fraction like 0.1`);
+  }
+  return value;
 }
 
 function targetMode(args: RawRunArgs): TargetMode {

@@ -27,8 +27,20 @@ interface TemplateSet {
 /** Renders `view` with the built-in templates, or with `templateDir`'s overrides. */
 export async function renderReport(view: ReportView, templateDir?: string): Promise<string> {
   const templates = await loadTemplates(templateDir);
-  const hb = createRenderer(templates.partials);
-  const template = hb.compile(templates.main, { noEscape: true, strict: true });
+  return compileAndRun(templates.main, templates.partials, view);
+}
+
+/** Renders one partial (e.g. `step-summary`, `comparison`) as a whole document with `context`. */
+export async function renderPartial(name: string, context: object, templateDir?: string): Promise<string> {
+  const templates = await loadTemplates(templateDir);
+  if (!templates.partials.has(name)) throw new Error(`no template partials/${name}.hbs in ${DEFAULT_TEMPLATE_DIR}${templateDir === undefined ? '' : ` or ${templateDir}`}`);
+  return compileAndRun(`{{> ${name}}}`, templates.partials, context);
+}
+
+function compileAndRun(main: string, partials: ReadonlyMap<string, string>, view: object): string {
+  const hb = createRenderer(partials);
+  // noEscape: the output is Markdown, not HTML; table cells go through {{cell}} instead.
+  const template = hb.compile(main, { noEscape: true, strict: true });
   return `${template(view).replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
@@ -85,7 +97,11 @@ export function createRenderer(partials: ReadonlyMap<string, string>): typeof Ha
     return formatValue(num('value', v), dimension as Dimension);
   });
   /** Free text in a Markdown table cell: pipes escaped, line breaks flattened. */
-  hb.registerHelper('cell', (v: unknown) => (v === null || v === undefined ? '—' : String(v).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')));
+  hb.registerHelper('cell', (v: unknown) => {
+    if (v === null || v === undefined) return '—';
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`{{cell}} needs a plain value, got ${JSON.stringify(v)}`);
+    return String(v).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  });
   /** A Mermaid number array: `1.23, 4.56`. */
   hb.registerHelper('numbers', (v: unknown) => {
     if (!Array.isArray(v)) throw new TypeError('{{numbers}} needs an array');

@@ -51,6 +51,7 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
     reasons,
     durationMs: deps.clock.now() - t0,
     metrics: output?.metrics ?? {},
+    metricDimensions: Object.fromEntries(planned.definition.metrics.map((m) => [m.name, m.dimension])),
     checks: output?.checks ?? [],
     thresholds: thresholds.length > 0 ? thresholds : planned.thresholds.map((t) => thresholdResult(t, undefined)),
     histograms: summarizeHistograms(output?.histograms ?? {}),

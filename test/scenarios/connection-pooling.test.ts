@@ -13,7 +13,7 @@ const NO_LIMIT = { rateLimit: { limit: 1_000_000, windowMs: 60_000 } };
 describe('connection-pooling scenario', () => {
   it('passes at the smoke profile on the embedded deployment', async () => {
     const result = await runScenarioOn(scenario, { profile: 'smoke' });
-    expect(result.reasons).toEqual([]);
+    expect(result.reasons, JSON.stringify({ checks: result.checks, tables: result.tables, notes: result.notes })).toEqual([]);
     expect(result.status).toBe('passed');
     expect(result.checks.map((c) => [c.name, c.passed])).toEqual(result.checks.map((c) => [c.name, true]));
     const m = result.metrics;
@@ -25,7 +25,7 @@ describe('connection-pooling scenario', () => {
     expect(m['latency.p50']).toBeGreaterThan(0);
     expect(m['latency.p50']).toBeLessThanOrEqual(m['latency.p99'] ?? 0);
     expect(m.throughput).toBeGreaterThan(0);
-    expect(result.tables.instances).toHaveLength(2);
+    expect(result.tables.instances).toHaveLength(1); // smoke runs one instance: less CPU contention with the generator on a 2-core box
     expect(result.loadRuns.every((r) => r.completed > 0)).toBe(true);
   }, 30_000);
 

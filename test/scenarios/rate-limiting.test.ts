@@ -1,11 +1,17 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import rateLimiting from '../../scenarios/concurrency/rate-limiting.ts';
 import { judgeRateLimit } from '../../scenarios/lib/ratelimit-oracle.ts';
 import type { Attempt, LimitHeaders } from '../../scenarios/lib/ratelimit-oracle.ts';
 import type { ScenarioDefinition } from '../../src/scenario/definition.ts';
+import { DEFAULT_SERVICE_CONFIG } from '../../target/config.ts';
+import { createService } from '../../target/service/create-service.ts';
+import { openStore } from '../../target/store/open-store.ts';
 import type { Store } from '../../target/store/store.ts';
 import { runScenarioOn, startServiceInTest, storeWith } from './helpers/scenario-harness.ts';
 
@@ -67,7 +73,7 @@ describe('rate-limit oracle (exact, fake timings)', () => {
 describe('rate-limiting scenario', () => {
   it('passes at the smoke profile on the embedded deployment', async () => {
     const result = await runScenarioOn(scenario, { profile: 'smoke' });
-    expect(result.reasons).toEqual([]);
+    expect(result.reasons, JSON.stringify({ checks: result.checks, tables: result.tables, notes: result.notes })).toEqual([]);
     expect(result.status).toBe('passed');
     expect(result.checks.every((c) => c.passed)).toBe(true);
     expect(result.metrics.limit).toBe(5);
@@ -101,6 +107,7 @@ describe('rate-limiting scenario', () => {
       expect(exact?.detail).toMatch(/admitted in window .* \(limit 5\)/);
       expect(result.metrics.over_admissions).toBeGreaterThan(0);
       expect(result.metrics['admitted.per_window']).toBeGreaterThan(5);
+      expect(result.metrics.header_violations).toBeGreaterThan(0); // two admitted requests saw the same Remaining
     } finally {
       await service.close();
     }
@@ -108,28 +115,9 @@ describe('rate-limiting scenario', () => {
 
   it('catches a server that drops Retry-After from its 429s', async () => {
     const service = await startServiceInTest({ config: { rateLimit: { limit: 5, windowMs: W }, familyLimit: 1000 } });
-    const proxy = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'connection'));
-        request(new URL(req.url ?? '/', service.url), { method: req.method as 'GET', headers, body: chunks.length > 0 ? Buffer.concat(chunks) : null })
-          .then(async (up) => {
-            const body = Buffer.from(await up.body.arrayBuffer());
-            const out = Object.fromEntries(Object.entries(up.headers).filter(([k]) => k !== 'retry-after' && k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding'));
-            res.writeHead(up.statusCode, out);
-            res.end(body);
-          })
-          .catch((error: unknown) => {
-            res.writeHead(502);
-            res.end(String(error));
-          });
-      });
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await startProxy([service.url], ['retry-after']);
     try {
-      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-      const result = await runScenarioOn(scenario, { profile: 'smoke', mode: { kind: 'external', url } });
+      const result = await runScenarioOn(scenario, { profile: 'smoke', mode: { kind: 'external', url: proxy.url } });
       expect(result.status).toBe('failed');
       const retry = result.checks.find((c) => c.name === 'every 429 has a valid Retry-After');
       expect(retry?.passed).toBe(false);
@@ -137,9 +125,80 @@ describe('rate-limiting scenario', () => {
       expect(result.metrics.missing_retry_after).toBeGreaterThanOrEqual(20);
       expect(result.metrics.over_admissions).toBe(0);
     } finally {
-      proxy.closeAllConnections();
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await proxy.close();
       await service.close();
     }
   }, 30_000);
+
+  it('catches instances that each count in their own memory (over-admission across instances)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gauntlet-rl-'));
+    const config = { ...DEFAULT_SERVICE_CONFIG, rateLimit: { limit: 5, windowMs: W }, familyLimit: 1000 };
+    const shared = await openStore({ kind: 'sqlite', path: join(dir, 'target.db') }, config);
+    const perProcessCounter = (): Store => {
+      const hits = new Map<string, number>();
+      return storeWith(shared, {
+        hitRateLimit(input) {
+          const key = `${input.key}@${input.windowStartMs}`;
+          const count = (hits.get(key) ?? 0) + 1;
+          hits.set(key, count);
+          return Promise.resolve(count);
+        },
+      });
+    };
+    const services = ['i1', 'i2'].map((instanceId) => createService({ store: perProcessCounter(), config, instanceId, log: () => undefined }));
+    const urls = await Promise.all(
+      services.map(async ({ server }) => {
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      }),
+    );
+    const proxy = await startProxy(urls, []);
+    try {
+      const result = await runScenarioOn(scenario, { profile: 'smoke', mode: { kind: 'external', url: proxy.url } });
+      expect(result.status).toBe('failed');
+      const over = result.checks.find((c) => c.name === 'no over-admission across instances');
+      expect(over?.passed).toBe(false);
+      expect(over?.detail).toMatch(/\d+ admitted in window .* \(limit 5\)/);
+      // Each instance admits its own 5: up to 10 per user and window through the round-robin front.
+      expect(result.metrics['admitted.per_window']).toBeGreaterThan(5);
+      expect(result.metrics['admitted.per_window']).toBeLessThanOrEqual(10);
+    } finally {
+      await proxy.close();
+      await Promise.all(services.map((s) => s.close()));
+      await shared.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
+
+/** A round-robin HTTP proxy over `upstreams` that drops `dropHeaders` from responses: a deliberately broken front. */
+async function startProxy(upstreams: readonly string[], dropHeaders: readonly string[]): Promise<{ url: string; close(): Promise<void> }> {
+  const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', ...dropHeaders]);
+  let next = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const upstream = upstreams[next++ % upstreams.length] ?? '';
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'connection'));
+      request(new URL(req.url ?? '/', upstream), { method: req.method as 'GET', headers, body: chunks.length > 0 ? Buffer.concat(chunks) : null })
+        .then(async (up) => {
+          const body = Buffer.from(await up.body.arrayBuffer());
+          res.writeHead(up.statusCode, Object.fromEntries(Object.entries(up.headers).filter(([k]) => !hopByHop.has(k))));
+          res.end(body);
+        })
+        .catch((error: unknown) => {
+          res.writeHead(502);
+          res.end(String(error));
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

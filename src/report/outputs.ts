@@ -1,0 +1,42 @@
+/** Everything a run or `gauntlet report` writes from results: report.md, JUnit XML, the step summary. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunResults } from '../results/schema.ts';
+import { compareRuns } from './compare.ts';
+import type { Comparison } from './compare.ts';
+import { renderJUnit } from './junit.ts';
+import { renderReport } from './render.ts';
+import { appendStepSummary } from './step-summary.ts';
+import { buildReportView } from './view-model.ts';
+
+export interface ReportOutputsRequest {
+  readonly results: RunResults;
+  readonly reportFile: string;
+  readonly templateDir?: string | undefined;
+  readonly baseline?: { readonly results: RunResults; readonly tolerance: number } | undefined;
+  readonly junitFile?: string | undefined;
+  /** The environment to read GITHUB_STEP_SUMMARY from. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface ReportOutputs {
+  readonly reportFile: string;
+  readonly junitFile: string | null;
+  readonly stepSummaryFile: string | null;
+  readonly comparison: Comparison | null;
+}
+
+/** Renders and writes the report (and JUnit and step summary when asked). */
+export async function writeReportOutputs(req: ReportOutputsRequest): Promise<ReportOutputs> {
+  const comparison = req.baseline === undefined ? null : compareRuns(req.baseline.results, req.results, req.baseline.tolerance);
+  const view = buildReportView(req.results, comparison);
+  await writeCreatingDir(req.reportFile, await renderReport(view, req.templateDir));
+  if (req.junitFile !== undefined) await writeCreatingDir(req.junitFile, renderJUnit(req.results, comparison));
+  const stepSummaryFile = await appendStepSummary(view, req.env, req.templateDir);
+  return { reportFile: req.reportFile, junitFile: req.junitFile ?? null, stepSummaryFile, comparison };
+}
+
+async function writeCreatingDir(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, text);
+}
