@@ -26,9 +26,15 @@ export function startCpuHogs(count: number, maxDurationMs: number): CpuHogs {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`cpu hogs must be a positive integer, got ${count}`);
   const deadline = Date.now() + maxDurationMs + HOG_DEADLINE_SLACK_MS;
   const children: ChildProcess[] = [];
+  const failures: string[] = [];
   for (let i = 0; i < count; i++) {
     const child = spawn(process.execPath, ['-e', hogSource(deadline)], { stdio: 'ignore' });
-    if (child.pid === undefined) throw new Error('could not spawn a CPU hog process (no pid); check that node can be executed here');
+    // Without a listener a spawn failure would be an uncaught 'error' event; it is reported by stop().
+    child.on('error', (error) => failures.push(error.message));
+    if (child.pid === undefined) {
+      for (const started of children) started.kill('SIGKILL');
+      throw new Error('could not spawn a CPU hog process (no pid); check that node can be executed here');
+    }
     children.push(child);
   }
   const pids = children.map((c) => c.pid ?? -1);
@@ -42,6 +48,7 @@ export function startCpuHogs(count: number, maxDurationMs: number): CpuHogs {
         }),
       );
       await Promise.all(children.map((child) => killAndWait(child)));
+      if (failures.length > 0) throw new Error(`CPU hog process failed: ${failures.join('; ')}`);
       return { cpuSeconds: cpu.reduce((a, b) => a + b, 0) };
     },
   };
