@@ -15,6 +15,11 @@ export interface RateSearchOptions {
   readonly maxSteps: number;
   /** Stops once the failing rate is within this fraction above the passing one (0.15 = 15%). */
   readonly precision: number;
+  /**
+   * Probe a failing rate once more before believing it (the retry counts against maxSteps): one
+   * hiccup — a GC pause, JIT warm-up on a fresh instance — must not halve the rate found.
+   */
+  readonly confirmFailures?: boolean;
 }
 
 export interface SearchStep<O> {
@@ -55,10 +60,15 @@ export async function searchSustainableRate<O>(
   let best: SearchStep<O> | null = null;
   let ceiling: SearchStep<O> | null = null;
   let rate = Math.round(options.startRate);
+  const retried = new Set<number>();
   for (let step = 0; step < options.maxSteps; step++) {
     const outcome = await probe(rate, step);
     const done: SearchStep<O> = { rate, sustainable: isSustainable(outcome), outcome };
     steps.push(done);
+    if (!done.sustainable && options.confirmFailures === true && !retried.has(rate) && step + 1 < options.maxSteps) {
+      retried.add(rate);
+      continue;
+    }
     if (done.sustainable) best = done;
     else ceiling = done;
     const next = nextRate(best?.rate ?? null, ceiling?.rate ?? null, options);

@@ -39,6 +39,28 @@ describe('rate search', () => {
     expect(result.end).toBe('min-rate');
   });
 
+  it('with confirmFailures, probes a failing rate once more and believes the second verdict', async () => {
+    const asked: number[] = [];
+    let hiccups = 1;
+    const result = await searchSustainableRate(
+      (rate) => {
+        asked.push(rate);
+        return Promise.resolve(rate);
+      },
+      (rate) => {
+        if (rate === 200 && hiccups > 0) {
+          hiccups -= 1;
+          return false;
+        }
+        return rate <= 700;
+      },
+      { ...OPTIONS, maxSteps: 10, confirmFailures: true },
+    );
+    expect(asked).toEqual([100, 200, 200, 400, 800, 800, 600, 700, 750, 750]);
+    expect(result.best?.rate).toBe(700);
+    expect(result.ceiling?.rate).toBe(750);
+  });
+
   it('stops at the maximum rate and at the step budget, never beyond', async () => {
     const all = await searchSustainableRate((rate) => Promise.resolve(rate), () => true, OPTIONS);
     expect(all.steps.map((s) => s.rate)).toEqual([100, 200, 400, 800, 1600]);
@@ -74,16 +96,24 @@ describe('horizontal-scaling scenario', () => {
   describe('against one instance presented as two', () => {
     let session: TargetSession;
     let request: ReturnType<typeof readMostly>;
+    const DELAY_MS = 20;
+    const CONNECTIONS = 4;
 
     beforeAll(async () => {
       session = await openTargetSession({ kind: 'embedded', store: 'sqlite' });
-      await session.ensure({ instances: 1, service: { rateLimit: { limit: 1_000_000 } } });
+      await session.ensure({ instances: 1, faults: true, service: { rateLimit: { limit: 1_000_000 } } });
       const http = new JsonClient(session.view().url);
       const fixtures = new Fixtures(http);
       const users = await fixtures.createUsers(4, 'fake');
       const families = await Promise.all(users.map((u, i) => fixtures.createFamily(u, `fake ${i}`)));
       await http.close();
-      request = readMostly(families.map((f, i) => ({ familyId: f.id, token: users[i]?.token ?? '' })));
+      const reads = readMostly(families.map((f, i) => ({ familyId: f.id, token: users[i]?.token ?? '' })));
+      // A known capacity, so the figure is not noise: each answer held 20 ms, over 4 connections -> at most 200/s,
+      // however many instances the broken deployment claims to have.
+      request = (index) => {
+        const spec = reads(index);
+        return { ...spec, headers: { ...spec.headers, 'x-fault': `delay-ms=${DELAY_MS}` } };
+      };
     });
     afterAll(async () => {
       await session.stop();
@@ -96,14 +126,14 @@ describe('horizontal-scaling scenario', () => {
         minSuccess: 0.99,
         stepMs: 500,
         warmupMs: 300,
-        search: { startRate: 100, minRate: 25, maxRate: 3_200, maxSteps: 4, precision: 0.25 },
+        search: { startRate: 50, minRate: 25, maxRate: 3_200, maxSteps: 10, precision: 0.1, confirmFailures: true },
       };
       const deployed: number[] = [];
       const results = await measureScaling(plan, {
         // The broken deployment: whatever is asked, the same single instance answers.
         deploy: (n) => Promise.resolve((deployed.push(n), session.view().url)),
         runStep: (url, rate, durationMs, req) =>
-          runOpenModel({ target: url, schedule: { kind: 'constant', ratePerSec: rate }, end: { durationMs }, request: req, connections: 32 }),
+          runOpenModel({ target: url, schedule: { kind: 'constant', ratePerSec: rate }, end: { durationMs }, request: req, connections: CONNECTIONS }),
         request,
         phase: () => undefined,
       });
