@@ -34,6 +34,11 @@ export const LOAD_DEFAULTS = {
 export const SATURATION_BOUNDS = {
   /** p99 of (actual dispatch - intended send), open model only. */
   maxLatenessP99Ms: 5,
+  /**
+   * ...and only when that lateness is also more than this share of the corrected latency p99: a send
+   * 6 ms late distorts a 2 ms p99 beyond use, but not a 300 ms one (the correction already counts it).
+   */
+  maxLatenessShareOfP99: 0.1,
   /** Achieved send rate over the asked rate, open model only. */
   minAchievedRatio: 0.97,
   /** p99 of the generator's event-loop delay (beyond the monitor's own resolution). */
@@ -42,6 +47,7 @@ export const SATURATION_BOUNDS = {
 
 export interface SaturationBounds {
   maxLatenessP99Ms: number;
+  maxLatenessShareOfP99: number;
   minAchievedRatio: number;
   maxEventLoopDelayP99Ms: number;
 }

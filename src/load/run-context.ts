@@ -3,6 +3,7 @@
  * cancellation, draining and the result. Every wait here is bounded by a timer.
  */
 import { systemClock } from '../clock.ts';
+import { summarizeEncoded } from '../measure/summary.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { LOAD_DEFAULTS, SATURATION_BOUNDS } from './defaults.ts';
 import type { SaturationBounds } from './defaults.ts';
@@ -192,7 +193,12 @@ export class RunContext implements ExchangeOwner {
       ...totals,
       lateness: self.lateness,
       generatorSaturated: judgeSaturation(
-        { latenessP99Ms: self.latenessP99Ms, eventLoopDelayP99Ms: self.eventLoopDelayP99Ms, ...rates },
+        {
+          latenessP99Ms: self.latenessP99Ms,
+          latencyP99Ms: totals.latency.corrected === null ? null : (summarizeEncoded(totals.latency.corrected)?.p99 ?? null),
+          eventLoopDelayP99Ms: self.eventLoopDelayP99Ms,
+          ...rates,
+        },
         this.#options.saturationBounds ?? SATURATION_BOUNDS,
       ),
     };

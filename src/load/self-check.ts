@@ -54,14 +54,16 @@ export class SelfCheck {
 
 /** Judges the figures against the bounds; every reason carries the numbers. */
 export function judgeSaturation(
-  figures: { latenessP99Ms: number | null; achievedRate: number; targetRate: number | null; eventLoopDelayP99Ms: number },
+  figures: { latenessP99Ms: number | null; latencyP99Ms: number | null; achievedRate: number; targetRate: number | null; eventLoopDelayP99Ms: number },
   bounds: SaturationBounds = SATURATION_BOUNDS,
   resolutionMs: number = LOAD_DEFAULTS.eventLoopResolutionMs,
 ): GeneratorSaturation {
   const reasons: string[] = [];
-  const { latenessP99Ms, achievedRate, targetRate, eventLoopDelayP99Ms } = figures;
-  if (latenessP99Ms !== null && latenessP99Ms > bounds.maxLatenessP99Ms) {
-    reasons.push(`p99 send lateness ${latenessP99Ms.toFixed(2)} ms > ${bounds.maxLatenessP99Ms} ms: the generator fell behind its schedule`);
+  const { latenessP99Ms, latencyP99Ms, achievedRate, targetRate, eventLoopDelayP99Ms } = figures;
+  const distorts = latencyP99Ms === null || latenessP99Ms === null || latenessP99Ms > bounds.maxLatenessShareOfP99 * latencyP99Ms;
+  if (latenessP99Ms !== null && latenessP99Ms > bounds.maxLatenessP99Ms && distorts) {
+    const share = latencyP99Ms === null ? '' : ` and > ${Math.round(bounds.maxLatenessShareOfP99 * 100)}% of the latency p99 ${latencyP99Ms.toFixed(2)} ms`;
+    reasons.push(`p99 send lateness ${latenessP99Ms.toFixed(2)} ms > ${bounds.maxLatenessP99Ms} ms${share}: the generator fell behind its schedule`);
   }
   if (targetRate !== null && targetRate > 0 && achievedRate < bounds.minAchievedRatio * targetRate) {
     const pct = ((100 * achievedRate) / targetRate).toFixed(1);
