@@ -28,6 +28,8 @@ export interface ServiceConfig {
   readonly dbPoolSize: number;
   /** How long a write waits for a locked database before answering 503 (SQLite busy_timeout). */
   readonly dbBusyTimeoutMs: number;
+  /** SQLite `synchronous` pragma: when a commit waits for the disk (see DEFAULT_SQLITE_SYNCHRONOUS). */
+  readonly sqliteSynchronous: SqliteSynchronous;
   /** Enables `x-fault` headers and `/_faults/*`; off unless asked for. */
   readonly faults: boolean;
 }
@@ -40,6 +42,18 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 export const DEFAULT_DB_POOL_SIZE = 10;
 export const DEFAULT_DB_BUSY_TIMEOUT_MS = 2_000;
 
+export type SqliteSynchronous = 'off' | 'normal' | 'full';
+export const SQLITE_SYNCHRONOUS_MODES: readonly SqliteSynchronous[] = ['off', 'normal', 'full'];
+/**
+ * `off`: a commit never waits for fsync. With WAL every committed transaction still survives a
+ * crash of the service process (what the reliability scenarios provoke); only an OS crash or power
+ * loss could lose the last commits. The embedded target's database lives for one run, so that
+ * durability buys nothing there, while the fsync of each WAL checkpoint dominated its p99 (12 ms
+ * with `normal` vs 6 ms with `off` at 1,000 creations/s here). Choose `normal` or `full` to measure
+ * a durable configuration.
+ */
+export const DEFAULT_SQLITE_SYNCHRONOUS: SqliteSynchronous = 'off';
+
 export const DEFAULT_SERVICE_CONFIG: ServiceConfig = {
   familyLimit: DEFAULT_FAMILY_LIMIT,
   initialBalance: DEFAULT_INITIAL_BALANCE,
@@ -48,6 +62,7 @@ export const DEFAULT_SERVICE_CONFIG: ServiceConfig = {
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   dbPoolSize: DEFAULT_DB_POOL_SIZE,
   dbBusyTimeoutMs: DEFAULT_DB_BUSY_TIMEOUT_MS,
+  sqliteSynchronous: DEFAULT_SQLITE_SYNCHRONOUS,
   faults: false,
 };
 

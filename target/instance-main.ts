@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { TARGET_HOST } from './config.ts';
+import { SQLITE_SYNCHRONOUS_MODES, TARGET_HOST } from './config.ts';
 import { INSTANCE_OPTIONS_ENV, type ChildToParent, type InstanceOptions, type ParentToChild } from './deployment/protocol.ts';
 import { createService } from './service/create-service.ts';
 import { openStore } from './store/open-store.ts';
@@ -32,6 +32,7 @@ const instanceOptionsSchema = z.strictObject({
     maxBodyBytes: positiveInt,
     dbPoolSize: positiveInt,
     dbBusyTimeoutMs: z.int().min(0),
+    sqliteSynchronous: z.enum(SQLITE_SYNCHRONOUS_MODES),
     faults: z.boolean(),
   }),
 }) satisfies z.ZodType<InstanceOptions>;

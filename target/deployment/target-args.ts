@@ -7,7 +7,9 @@ import {
   DEFAULT_INITIAL_BALANCE,
   DEFAULT_INSTANCES,
   DEFAULT_RATE_LIMIT,
+  DEFAULT_SQLITE_SYNCHRONOUS,
   DEFAULT_STORE_CHOICE,
+  SQLITE_SYNCHRONOUS_MODES,
 } from '../config.ts';
 import type { BalancerStrategy, RateLimitConfig, StoreChoice } from '../config.ts';
 import { DEFAULT_READY_TIMEOUT_MS, MAX_INSTANCES } from './options.ts';
@@ -62,6 +64,7 @@ export async function parseTargetArgs(argv: readonly string[]): Promise<ParsedTa
       'rate-limit': { type: 'string', default: formatRateLimit(DEFAULT_RATE_LIMIT), describe: 'Per-user limit on creations, invitations, transfers: LIMIT/WINDOW (ms|s|m|h)' },
       'cache-size': { type: 'number', default: DEFAULT_CACHE.maxEntries, describe: 'Most families in each instance cache' },
       'cache-ttl-ms': { type: 'number', default: DEFAULT_CACHE.ttlMs, describe: 'How long a cached family stays fresh' },
+      'sqlite-sync': { choices: SQLITE_SYNCHRONOUS_MODES, default: DEFAULT_SQLITE_SYNCHRONOUS, describe: 'SQLite synchronous pragma: off survives process crashes (WAL), normal/full also OS crashes' },
       'ready-timeout-ms': { type: 'number', default: DEFAULT_READY_TIMEOUT_MS, describe: 'How long each process may take to start' },
     })
     .strict()
@@ -108,6 +111,7 @@ export async function parseTargetArgs(argv: readonly string[]): Promise<ParsedTa
         initialBalance: args['initial-balance'],
         rateLimit: rate,
         cache: { maxEntries: args['cache-size'], ttlMs: args['cache-ttl-ms'] },
+        sqliteSynchronous: args['sqlite-sync'],
       },
     },
   };

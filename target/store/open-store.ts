@@ -7,7 +7,7 @@ import type { Store } from './store.ts';
 /** Opens and initialises (`init()`) the store; on failure nothing stays open. */
 export async function openStore(spec: StoreSpec, config: ServiceConfig): Promise<Store> {
   const store: Store = spec.kind === 'sqlite'
-    ? new SqliteStore({ path: spec.path, busyTimeoutMs: config.dbBusyTimeoutMs })
+    ? new SqliteStore({ path: spec.path, busyTimeoutMs: config.dbBusyTimeoutMs, synchronous: config.sqliteSynchronous })
     : new MongoStore({
       uri: spec.uri, dbName: spec.dbName, poolSize: config.dbPoolSize, rateLimitWindowMs: config.rateLimit.windowMs,
     });

@@ -15,11 +15,16 @@ import {
   CHANGE_LOG_PAGE, DEFAULT_CLOCK, assertPositiveInteger, distinctIds, faultAfterFirstWrite, parseChangeCursor, timeSync,
 } from './query-timing.ts';
 import type { Clock } from './query-timing.ts';
+import type { SqliteSynchronous } from '../config.ts';
+
+const SYNCHRONOUS_PRAGMA: Readonly<Record<SqliteSynchronous, string>> = { off: 'OFF', normal: 'NORMAL', full: 'FULL' };
 
 export interface SqliteStoreOptions {
   readonly path: string;
   /** How long a write waits for another connection's lock before `store_unavailable`. */
   readonly busyTimeoutMs: number;
+  /** The `synchronous` pragma (target/config.ts says why the embedded target uses `off`). */
+  readonly synchronous: SqliteSynchronous;
   readonly clock?: Clock;
 }
 
@@ -47,8 +52,7 @@ export class SqliteStore implements Store {
       const db = openDatabase(this.options.path, this.options.busyTimeoutMs);
       try {
         db.pragma('journal_mode = WAL');
-        // NORMAL is durable against process crashes in WAL mode (only an OS crash may lose the last commits).
-        db.pragma('synchronous = NORMAL');
+        db.pragma(`synchronous = ${SYNCHRONOUS_PRAGMA[this.options.synchronous]}`);
         db.pragma('foreign_keys = ON');
         db.transaction(() => db.exec(SQLITE_SCHEMA)).immediate();
         this.stmts = prepareStatements(db);

@@ -1,4 +1,5 @@
 /** SQLite-only behaviour: several processes on one WAL file, and a locked database answering store_unavailable. */
+import { DEFAULT_SQLITE_SYNCHRONOUS } from '../../target/config.ts';
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -47,7 +48,7 @@ function startWorker(job: WorkerJob): { child: ChildProcess; ready: Promise<void
 describe('sqlite store across processes', () => {
   it('two processes creating colliding families on one WAL file get unique sbd usernames, the exact limit, and no errors', async () => {
     const path = await tempDb();
-    const setup = new SqliteStore({ path, busyTimeoutMs: 2_000 });
+    const setup = new SqliteStore({ path, busyTimeoutMs: 2_000, synchronous: DEFAULT_SQLITE_SYNCHRONOUS });
     await setup.init();
     const owners = await Promise.all(Array.from({ length: 10 }, (_, i) =>
       setup.createUser({ username: `owner_${i}`, tokenHash: `h${i}` }, { timings: [] })));
@@ -80,7 +81,7 @@ describe('sqlite store across processes', () => {
 
   it('a write that waits longer than busy_timeout for the lock is store_unavailable, and succeeds once released', async () => {
     const path = await tempDb();
-    const store = new SqliteStore({ path, busyTimeoutMs: 50 });
+    const store = new SqliteStore({ path, busyTimeoutMs: 50, synchronous: DEFAULT_SQLITE_SYNCHRONOUS });
     await store.init();
     const owner = await store.createUser({ username: 'owner', tokenHash: 'h' }, { timings: [] });
     const locker = new Database(path);

@@ -1,4 +1,5 @@
 /** A child process with its own SqliteStore on a shared file: creates families when told to, reports the outcome. */
+import { DEFAULT_SQLITE_SYNCHRONOUS } from '../../../target/config.ts';
 import { DomainError } from '../../../target/domain.ts';
 import { SqliteStore } from '../../../target/store/sqlite-store.ts';
 
@@ -16,7 +17,7 @@ const job = JSON.parse(process.env.STORE_WORKER_JOB ?? 'null') as WorkerJob | nu
 if (job === null || process.send === undefined) throw new Error('run by store-sqlite.test.ts with STORE_WORKER_JOB and an IPC channel');
 const send = process.send.bind(process);
 
-const store = new SqliteStore({ path: job.path, busyTimeoutMs: job.busyTimeoutMs });
+const store = new SqliteStore({ path: job.path, busyTimeoutMs: job.busyTimeoutMs, synchronous: DEFAULT_SQLITE_SYNCHRONOUS });
 await store.init();
 process.once('message', () => {
   void (async () => {
