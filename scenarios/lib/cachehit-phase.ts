@@ -3,7 +3,6 @@
  * response's `x-cache` counted, the target's cache counters read before and after, and the verdict
  * (header vs metrics, measured vs expected).
  */
-import { runClosedModel } from '../../src/load/index.ts';
 import type { LoadResult, RequestSpec, Transport } from '../../src/load/index.ts';
 import type { PromExposition } from '../../src/measure/prometheus/parse.ts';
 import { sumByLabel, sumValues } from '../../src/measure/prometheus/query.ts';
@@ -123,7 +122,7 @@ export async function runReadPhase(
   const sent: ModelRead[] = [];
   const before = await io.counters();
   const tally = io.tap.begin();
-  const result = await runClosedModel({
+  const result = await ctx.load.closed({
     target: io.transport,
     concurrency,
     end: { count: keys.length },
@@ -133,7 +132,6 @@ export async function runReadPhase(
       sent.push({ key, atMs: ctx.clock.now() });
       return specs[key] ?? failIndex(key);
     },
-    signal: ctx.signal,
   });
   const delta = counterDelta(before, await io.counters());
   return { result, sent, tally, delta };

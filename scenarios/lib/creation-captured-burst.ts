@@ -3,7 +3,7 @@
  * generators record only aggregates, and these scenarios must know which request won a race and
  * what the service said (an invitation ID to accept, `family_limit` vs another 409).
  */
-import { createPoolTransport, runBurst, SATURATION_BOUNDS } from '../../src/load/index.ts';
+import { createPoolTransport, SATURATION_BOUNDS } from '../../src/load/index.ts';
 import type { BurstResult, ExchangeHandler, RequestSpec, SaturationBounds, Transport } from '../../src/load/index.ts';
 import type { ScenarioContext } from '../../src/scenario/context-types.ts';
 
@@ -46,15 +46,13 @@ export async function capturedBurst(ctx: ScenarioContext, requests: readonly Req
     destroy: () => inner.destroy(),
   };
   try {
-    // ctx.load.burst takes only a URL; the generator itself takes a transport, with the same signal.
-    const result = await runBurst({
+    const result = await ctx.load.burst({
       target: transport,
       size,
       request: (i) => requests[i] ?? failMissing(i),
       warmupRequest: CAPTURE_WARMUP_REQUEST,
       timeoutMs: CAPTURE_TIMEOUT_MS,
       saturationBounds: CAPTURE_SATURATION_BOUNDS,
-      signal: ctx.signal,
     });
     return {
       result,

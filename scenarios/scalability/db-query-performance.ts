@@ -4,7 +4,7 @@
  * (coordinated-omission corrected and not), cross-checked against the target's own query histogram.
  */
 import { availableParallelism } from 'node:os';
-import { fixedRequest, runClosedModel, runOpenModel } from '../../src/load/index.ts';
+import { fixedRequest } from '../../src/load/index.ts';
 import type { RequestSpec } from '../../src/load/index.ts';
 import { decodeHistogram, encodeHistogram } from '../../src/measure/histogram.ts';
 import type { PromExposition } from '../../src/measure/prometheus/parse.ts';
@@ -111,19 +111,17 @@ async function run(ctx: ScenarioContext, p: Params): Promise<ScenarioOutput> {
     try {
       ctx.phase('warm-up');
       // Opens the pool's sockets and warms both sides' code paths, so the first scheduled sends are not late for that.
-      await runClosedModel({ target: transport, concurrency: p.connections, end: { count: p.connections * WARMUP_PER_CONNECTION }, request: fixedRequest(WARMUP_REQUEST), signal: ctx.signal });
+      await ctx.load.closed({ target: transport, concurrency: p.connections, end: { count: p.connections * WARMUP_PER_CONNECTION }, request: fixedRequest(WARMUP_REQUEST) });
       ctx.phase('baseline metrics');
       before.push(...(await scrapeAll()));
       ctx.phase(`creations at ${p.ratePerSec}/s`);
       tap.measuring = true;
-      // ctx.load.open takes only a URL; the generator itself takes a transport, with the same signal.
-      return await runOpenModel({
+      return await ctx.load.open({
         target: transport,
         schedule: { kind: 'constant', ratePerSec: p.ratePerSec },
         end: { durationMs: p.durationMs, count: users.length * p.familiesPerUser },
         request,
         timeoutMs: QUERY_TIMEOUT_MS,
-        signal: ctx.signal,
       });
     } finally {
       await (ctx.signal.aborted ? transport.destroy() : transport.close());

@@ -1,7 +1,7 @@
 /** What a scenario gets to work with. Built by the runner; scenarios never construct it. */
 import type { Clock } from '../clock.ts';
 import type { Profile } from '../config/defaults.ts';
-import type { BurstOptions, BurstResult, ClosedModelOptions, LoadResult, OpenModelOptions } from '../load/index.ts';
+import type { BurstOptions, BurstResult, ClosedModelOptions, LoadResult, OpenModelOptions, Transport } from '../load/index.ts';
 import type { PromExposition } from '../measure/prometheus/parse.ts';
 import type { DeploymentNeeds } from './deployment-needs.ts';
 import type { Fixtures } from './fixtures.ts';
@@ -26,11 +26,14 @@ export interface TargetView {
   readonly balancer: { readonly pid: number; readonly url: string; readonly strategy: string } | null;
 }
 
-/** The generators, bound to the target and the run's cancellation; `target` defaults to the target's URL. */
+/**
+ * The generators, bound to the run's cancellation and progress; `target` defaults to the target's
+ * URL, and may be another URL or a Transport the scenario owns (e.g. one that taps response headers).
+ */
 export interface LoadApi {
-  open(options: Omit<OpenModelOptions, 'target' | 'signal'> & { target?: string }): Promise<LoadResult>;
-  closed(options: Omit<ClosedModelOptions, 'target' | 'signal'> & { target?: string }): Promise<LoadResult>;
-  burst(options: Omit<BurstOptions, 'target' | 'signal'> & { target?: string }): Promise<BurstResult>;
+  open(options: Omit<OpenModelOptions, 'target' | 'signal'> & { target?: string | Transport }): Promise<LoadResult>;
+  closed(options: Omit<ClosedModelOptions, 'target' | 'signal'> & { target?: string | Transport }): Promise<LoadResult>;
+  burst(options: Omit<BurstOptions, 'target' | 'signal'> & { target?: string | Transport }): Promise<BurstResult>;
 }
 
 /** Control of the embedded deployment; null for an external target. */
