@@ -11,6 +11,7 @@ import { mapLimit } from '../../src/scenario/fixtures.ts';
 import { describeViolations, judgeCoherence } from '../lib/coherence-oracle.ts';
 import { COHERENCE_SERIES_INTERVAL_MS, TrafficLog, runCoherenceTraffic, sweep } from '../lib/coherence-traffic.ts';
 import type { Origin, TrafficOptions, WatchedFamily } from '../lib/coherence-traffic.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
 interface CoherenceParams {
   readonly [key: string]: number;
@@ -28,8 +29,6 @@ interface CoherenceParams {
 
 /** Violations quoted in a failed check's detail. */
 const EVIDENCE = 5;
-/** A rate limit that renames and family creation never reach: this scenario is not about limiting. */
-const UNLIMITED = 1_000_000;
 
 const definition: ScenarioDefinition<CoherenceParams> = {
   id: 'cache-coherence',
@@ -56,7 +55,7 @@ const definition: ScenarioDefinition<CoherenceParams> = {
   describe: (p) =>
     `${p.families} families renamed continuously (one writer each, ${p.writePauseMs} ms apart) while ${p.readers} readers GET them ` +
     `through each of ${p.instances} instances and the balancer for ${p.durationMs / 1000} s (at most ${p.maxReads} reads)`,
-  deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: UNLIMITED } } }),
+  deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
 };
 export default definition;

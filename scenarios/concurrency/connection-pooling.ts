@@ -15,9 +15,8 @@ import { FIXTURE_CONCURRENCY, mapLimit } from '../../src/scenario/fixtures.ts';
 import { summarizeLoadRun } from '../../src/scenario/load-summary.ts';
 import { ownSockets, readInstance } from '../lib/pool-resources.ts';
 import type { InstanceReading, Watched } from '../lib/pool-resources.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
-/** Rate limit of the embedded target: far above anything this scenario sends, so it never interferes. */
-export const POOLING_RATE_LIMIT = 1_000_000;
 /** Offending instances or samples quoted per check. */
 const EVIDENCE = 3;
 /** Golden-ratio spacing: a deterministic, evenly mixed sequence of reads and writes over request indexes. */
@@ -68,7 +67,7 @@ const definition: ScenarioDefinition<Params> = {
   thresholds: ['leaks.pool == 0', 'leaks.fds == 0', 'leaks.sockets == 0', 'pool.over_max_samples == 0', 'errors.rate < 1%', 'latency.p99 < 5s'],
   describe: (p) =>
     `${p.concurrency} closed-model workers for ${p.durationMs / 1000} s over ${p.instances} instance(s), ${Math.round(p.writeFraction * 100)}% writes, on ${p.users} users' families; pool gauges sampled every ${p.sampleIntervalMs} ms, then drain (up to ${p.drainTimeoutMs / 1000} s) back to baseline.`,
-  deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: POOLING_RATE_LIMIT } } }),
+  deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
 };
 

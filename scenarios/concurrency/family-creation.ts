@@ -16,6 +16,7 @@ import { judgeCreation } from '../lib/creation-oracle.ts';
 import type { CreatorRole, OwnerReadBack } from '../lib/creation-oracle.ts';
 import { latencyMetrics, LATENCY_METRIC_SPECS } from '../lib/creation-latency.ts';
 import { readOwned } from '../lib/creation-read-back.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
 export type FamilyCreationParams = Readonly<{
   /** Instance processes behind the balancer: >1 makes the races cross processes. */
@@ -31,8 +32,6 @@ export type FamilyCreationParams = Readonly<{
   raceAttempts: number;
 }>;
 
-/** The rate limit the embedded target gets: far above anything the scenario sends, so it never interferes. */
-export const CREATION_RATE_LIMIT = 1_000_000;
 
 const definition: ScenarioDefinition<FamilyCreationParams> = {
   id: 'family-creation',
@@ -58,7 +57,7 @@ const definition: ScenarioDefinition<FamilyCreationParams> = {
   describe: (p) =>
     `${burstSize(p)} POST /families released at once over ${p.instances} instance(s): ${p.creators} owners (${p.sharedNames} shared names), ` +
     `${p.racers} owners at limit-${p.raceHeadroom} sending ${p.raceAttempts} each (limit ${p.familyLimit}); every family read back`,
-  deployment: (p) => ({ instances: p.instances, service: { familyLimit: p.familyLimit, rateLimit: { limit: CREATION_RATE_LIMIT } } }),
+  deployment: (p) => ({ instances: p.instances, service: { familyLimit: p.familyLimit, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
 };
 export default definition;

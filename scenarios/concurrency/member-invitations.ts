@@ -16,6 +16,7 @@ import type { CapturedAnswer, CapturedBurst } from '../lib/creation-captured-bur
 import { latencyMetrics, latencySpecs } from '../lib/creation-latency.ts';
 import { bodyId, judgeInvitations } from '../lib/invitation-oracle.ts';
 import type { AcceptRecord, FamilyMembers, InvitePair } from '../lib/invitation-oracle.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
 export type MemberInvitationsParams = Readonly<{
   /** Instance processes behind the balancer: 2+ makes simultaneous invitations race across processes. */
@@ -33,8 +34,6 @@ export type MemberInvitationsParams = Readonly<{
   racedAccepts: number;
 }>;
 
-/** The rate limit the embedded target gets: far above anything the scenario sends, so it never interferes. */
-export const INVITATION_RATE_LIMIT = 1_000_000;
 
 const definition: ScenarioDefinition<MemberInvitationsParams> = {
   id: 'member-invitations',
@@ -64,7 +63,7 @@ const definition: ScenarioDefinition<MemberInvitationsParams> = {
     `${inviteSize(p)} invitations released at once over ${p.instances} instance(s) into ${p.families} families ` +
     `(${p.contested} invitees per family invited by ${p.contenders} admins at the same instant), then ` +
     `${p.families * (p.invitees + p.racedAccepts)} accepts at once (${p.racedAccepts} per family sent twice); every family read back`,
-  deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: INVITATION_RATE_LIMIT } } }),
+  deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
 };
 export default definition;

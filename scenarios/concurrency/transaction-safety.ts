@@ -13,6 +13,7 @@ import type { LedgerEntry } from '../lib/transfer-oracle.ts';
 import { judgeTransfers } from '../lib/transfer-oracle.ts';
 import { MAX_TRANSFER_AMOUNT, classifyTransfer, planTransfers } from '../lib/transfer-plan.ts';
 import type { PlannedTransfer, TransferFamily, TransferOutcome } from '../lib/transfer-plan.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
 interface TransferParams {
   readonly [key: string]: number;
@@ -29,8 +30,6 @@ interface TransferParams {
 
 /** Tokens each new family starts with: far more than any plan can move, so no transfer meets insufficient funds. */
 const INITIAL_BALANCE = 1_000_000;
-/** A rate limit that transfers and fixtures never reach: this scenario is not about limiting. */
-const UNLIMITED = 1_000_000;
 const FAULT_HEADER = { 'x-fault': 'fail-mid-transaction' } as const;
 
 interface Setup {
@@ -63,7 +62,7 @@ const definition: ScenarioDefinition<TransferParams> = {
   describe: (p) =>
     `${p.families * p.transfersPerFamily} transfers, ${p.concurrency} at a time, across ${p.families} families of ${p.members} members ` +
     `(${Math.round(p.faultFraction * 100)}% with x-fault: fail-mid-transaction), then ledgers and balances read back`,
-  deployment: (p) => ({ instances: p.instances, faults: true, service: { initialBalance: INITIAL_BALANCE, rateLimit: { limit: UNLIMITED } } }),
+  deployment: (p) => ({ instances: p.instances, faults: true, service: { initialBalance: INITIAL_BALANCE, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   needsEmbeddedTarget: 'it injects failures mid-transaction (x-fault: fail-mid-transaction), which only the embedded target started with faults on honours',
   run,
 };

@@ -19,9 +19,8 @@ import type { CacheCounters, PhaseVerdict } from '../lib/cachehit-phase.ts';
 import { planReads } from '../lib/cachehit-plan.ts';
 import { probeTtl, ttlMarginMs } from '../lib/cachehit-ttl.ts';
 import { tappedPool } from '../lib/query-header-tap.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
-/** A rate limit fixtures never reach: this scenario is about the cache. */
-const CACHE_RATE_LIMIT = 1_000_000;
 /** Most families the scenario creates: a target reporting a huge cache gets a clear error, not an hour of fixtures. */
 const MAX_FAMILIES = 50_000;
 
@@ -87,7 +86,7 @@ const definition: ScenarioDefinition<Params> = {
     `on the target's cache (asked: ${p.cacheEntries} entries, ${p.ttlMs / 1000} s TTL): ${p.scanPasses} sequential passes over ${p.scanFactor}x its capacity, ` +
     `${p.hotRounds} rounds over a hot set of ${p.hotFraction * 100}% of it, ${p.mixedFactor}x its capacity of ${Math.round(p.mixedHotShare * 100)}/${Math.round((1 - p.mixedHotShare) * 100)} hot/cold reads, ` +
     `then ${p.ttlFamilies} families read, re-read, and read again after the TTL; ${p.concurrency} reads in flight`,
-  deployment: (p) => ({ instances: 1, service: { rateLimit: { limit: CACHE_RATE_LIMIT }, cache: { maxEntries: p.cacheEntries, ttlMs: p.ttlMs } } }),
+  deployment: (p) => ({ instances: 1, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED }, cache: { maxEntries: p.cacheEntries, ttlMs: p.ttlMs } } }),
   run,
 };
 export default definition;

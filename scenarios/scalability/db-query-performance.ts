@@ -16,9 +16,8 @@ import { tappedPool } from '../lib/query-header-tap.ts';
 import { CREATION_QUERIES, OPTIONAL_CREATION_QUERIES, percentileMetrics, percentileSpecs, queryMetricPrefix, queryMetricSpecs } from '../lib/query-latency.ts';
 import { compareQueryTotals, deltaTotals, queryTotalsFromMetrics } from '../lib/query-metrics-agreement.ts';
 import { ServerTimingRecorder } from '../lib/query-server-timing.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
-/** A rate limit creations never reach: this scenario is about the DB, not limiting. */
-export const QUERY_RATE_LIMIT = 1_000_000;
 /** Per-request timeout of the load: far above any healthy creation, so a slow one is measured, not cut off. */
 const QUERY_TIMEOUT_MS = 10_000;
 /** Warm-up: public, runs no query, so it leaves the query metrics alone. */
@@ -72,7 +71,7 @@ const definition: ScenarioDefinition<Params> = {
   describe: (p) =>
     `${Math.round((p.ratePerSec * p.durationMs) / 1000)} family creations at ${p.ratePerSec}/s (open model, ${p.durationMs / 1000} s) by ` +
     `${usersFor(p)} users (${p.familiesPerUser} each); every response's Server-Timing recorded per query and compared with /metrics`,
-  deployment: () => ({ instances: 1, service: { rateLimit: { limit: QUERY_RATE_LIMIT } } }),
+  deployment: () => ({ instances: 1, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
 };
 export default definition;

@@ -12,6 +12,7 @@ import { mapLimit } from '../../src/scenario/fixtures.ts';
 import { measureScaling, verdictOf } from '../lib/scaling-measure.ts';
 import type { CountResult, ScalingDeps, ScalingPlan } from '../lib/scaling-measure.ts';
 import { reportedLoadRuns, SCALING_METRIC_SPECS, scalingChecks, scalingMetrics, scalingSeries, scalingTable, searchTable } from '../lib/scaling-report.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
 interface ScalingParams {
   readonly [key: string]: number;
@@ -34,8 +35,6 @@ interface ScalingParams {
 
 /** Every LIST_EVERY-th request lists the caller's families (a DB query each time); the rest read one family (cached). */
 const LIST_EVERY = 5;
-/** Family creation of the fixtures must never meet the rate limit: this scenario is not about limiting. */
-const UNLIMITED = 1_000_000;
 
 const definition: ScenarioDefinition<ScalingParams> = {
   id: 'horizontal-scaling',
@@ -53,7 +52,7 @@ const definition: ScenarioDefinition<ScalingParams> = {
     `for 1..${p.maxInstances} instances (restarted per count): warm-up, then up to ${p.maxSteps} open-model steps of ${p.stepMs / 1000} s ` +
     `(doubling from ${p.startRate}/s, then bisecting) reading ${p.users} families (1 in ${LIST_EVERY} a family list), ` +
     `for the highest rate with corrected p99 <= ${p.objectiveMs} ms`,
-  deployment: () => ({ instances: 1, service: { rateLimit: { limit: UNLIMITED } } }),
+  deployment: () => ({ instances: 1, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   needsEmbeddedTarget: 'it restarts the deployment with 1, 2, ... N instances, which an external target does not allow',
   run,
 };
@@ -82,7 +81,7 @@ async function run(ctx: ScenarioContext, p: ScalingParams): Promise<ScenarioOutp
   const deps: ScalingDeps = {
     deploy: async (instances) => {
       if (ctx.target.instances.length !== instances) {
-        await control.restart({ instances, service: { rateLimit: { limit: UNLIMITED } } }, 'same');
+        await control.restart({ instances, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }, 'same');
       }
       return ctx.target.url;
     },

@@ -15,6 +15,7 @@ import { balanceChecks, counterAgreement, non2xx } from '../lib/balance-oracle.t
 import type { CounterRow } from '../lib/balance-oracle.ts';
 import { measureCell } from '../lib/balance-traffic.ts';
 import type { BalanceWorkload, CellMeasurement, ReadTarget, RunCellLoad } from '../lib/balance-traffic.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
 interface BalancingParams {
   readonly [key: string]: number;
@@ -40,8 +41,6 @@ const REQUESTS_COUNTER = 'gauntlet_http_requests_total';
 /** Reads per node after each (re)start, before anything is measured. */
 const WARMUP_PER_NODE = 25;
 const WARMUP_CONCURRENCY = 8;
-/** Fixtures must never meet the rate limit: this scenario is not about limiting. */
-const UNLIMITED = 1_000_000;
 
 const metrics: MetricSpec[] = [
   ...STRATEGIES.flatMap(({ key, strategy }) =>
@@ -72,7 +71,7 @@ const definition: ScenarioDefinition<BalancingParams> = {
   describe: (p) =>
     `${p.requests} family reads at ${p.ratePerSec}/s over ${p.instances} instances, per strategy (round-robin, least-connections; restarted per strategy) ` +
     `and workload (uniform; skewed: ${Math.round(p.slowFraction * 100)}% held ${p.slowDelayMs} ms by the service)`,
-  deployment: (p) => ({ instances: p.instances, strategy: 'round-robin', faults: true, service: { rateLimit: { limit: UNLIMITED } } }),
+  deployment: (p) => ({ instances: p.instances, strategy: 'round-robin', faults: true, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   needsEmbeddedTarget: 'it restarts the balancer per strategy and makes requests slow with x-fault delays (fault injection on)',
   run,
 };

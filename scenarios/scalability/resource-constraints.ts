@@ -16,9 +16,8 @@ import { startCpuHogs } from '../lib/pressure-cpu-hog.ts';
 import { describePressure, memoryPressureNodeArgs } from '../lib/pressure-memory.ts';
 import { CONDITIONS, PRESSURE_METRIC_SPECS, reportPressure } from '../lib/pressure-report.ts';
 import type { ConditionRun } from '../lib/pressure-report.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
-/** Rate limit of the embedded target: far above anything this scenario sends. */
-export const PRESSURE_RATE_LIMIT = 1_000_000;
 /** Golden-ratio spacing: a deterministic, evenly mixed sequence of reads and writes. */
 const MIX_STEP = 0.6180339887;
 
@@ -78,7 +77,7 @@ const definition: ScenarioDefinition<PressureParams> = {
 export default definition;
 
 function baseNeeds(): DeploymentNeeds {
-  return { instances: 1, service: { rateLimit: { limit: PRESSURE_RATE_LIMIT } } };
+  return { instances: 1, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } };
 }
 
 async function run(ctx: ScenarioContext, p: PressureParams): Promise<ScenarioOutput> {

@@ -12,3 +12,9 @@ export interface DeploymentNeeds {
   /** Extra Node.js options for every instance process, e.g. `--max-old-space-size=64` (memory pressure). */
   readonly instanceNodeArgs?: readonly string[];
 }
+
+/**
+ * A rate limit no scenario reaches: scenarios that are not about rate limiting ask the embedded
+ * target for it, so its 5-per-minute default never shapes what they measure.
+ */
+export const RATE_LIMIT_NEVER_REACHED = 1_000_000;
