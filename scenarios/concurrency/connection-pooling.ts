@@ -118,18 +118,24 @@ async function run(ctx: ScenarioContext, p: Params): Promise<ScenarioOutput> {
   const t0 = ctx.clock.now();
   const samples: { atMs: number; readings: InstanceReading[]; sockets: number }[] = [];
   const load = { running: true };
-  const sampler = (async (): Promise<void> => {
+  // Settled into a value at once: if the run is aborted mid-sample, its rejection must not go unhandled
+  // while the load runs are still being awaited; it is rethrown below.
+  const sampled = (async (): Promise<void> => {
     const maxSamples = Math.ceil((p.durationMs + p.drainTimeoutMs) / p.sampleIntervalMs) + 1;
     while (load.running && samples.length < maxSamples) {
       const { readings, resources } = await take(false);
       samples.push({ atMs: ctx.clock.now() - t0, readings, sockets: resources['client.sockets'] ?? 0 });
       await sleep(ctx.clock, p.sampleIntervalMs, ctx.signal);
     }
-  })();
+  })().then(
+    () => null,
+    (error: unknown) => error,
+  );
   const runs = await Promise.all(origins.map((target) => ctx.load.closed({ target, concurrency: perOrigin, end: { durationMs: p.durationMs }, request }))).finally(() => {
     load.running = false;
   });
-  await sampler;
+  const samplerError = await sampled;
+  if (samplerError !== null) throw samplerError instanceof Error ? samplerError : new Error(String(samplerError));
 
   ctx.phase('drain');
   const all = samples.flatMap((s) => s.readings);

@@ -118,6 +118,39 @@ describe('gauntlet run --target (an external service started in this test)', () 
   });
 });
 
+describe('gauntlet run interrupted (Ctrl-C)', () => {
+  it('stops cleanly and still writes what was measured', async () => {
+    const dir = join(out, 'interrupted');
+    const child = spawn(process.execPath, [BIN, 'run', '--scenarios-dir', FIXTURES, '--scenario', 'fixture-healthz', '--scenario', 'connection-pooling', '--profile', 'standard', '--out', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Interrupt once the second scenario is under way (the first has finished and must be kept).
+      if (stderr.includes('connection-pooling: load') && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`run did not stop after SIGINT\n${stderr}`));
+      }, 60_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(stderr, stderr).toContain('interrupted');
+    expect(code).toBe(1);
+    const results = await readResults(dir);
+    expect(results.interrupted).toMatch(/interrupted/);
+    expect(results.scenarios.map((s) => s.id)).toEqual(['fixture-healthz', 'connection-pooling']);
+    expect(results.scenarios[0]?.status).toBe('passed');
+    expect(results.scenarios[1]?.status).toBe('errored');
+  });
+});
+
 describe('gauntlet list and --help', () => {
   it('lists the scenarios with their thresholds', async () => {
     const run = await gauntlet(['list', '--scenarios-dir', FIXTURES, '--json'], 30_000);
