@@ -129,13 +129,13 @@ async function run(ctx: ScenarioContext, p: Params): Promise<ScenarioOutput> {
     }
   })().then(
     () => null,
-    (error: unknown) => error,
+    (error: unknown) => (error instanceof Error ? error : new Error(`pool sampling failed: ${JSON.stringify(error)}`)),
   );
   const runs = await Promise.all(origins.map((target) => ctx.load.closed({ target, concurrency: perOrigin, end: { durationMs: p.durationMs }, request }))).finally(() => {
     load.running = false;
   });
   const samplerError = await sampled;
-  if (samplerError !== null) throw samplerError instanceof Error ? samplerError : new Error(String(samplerError));
+  if (samplerError !== null) throw samplerError;
 
   ctx.phase('drain');
   const all = samples.flatMap((s) => s.readings);
