@@ -54,12 +54,12 @@ describe('deployment options', () => {
 describe('target CLI arguments', () => {
   it('maps every flag onto deployment options', async () => {
     const parsed = await parseTargetArgs(['--instances', '3', '--port', '8080', '--store', 'sqlite', '--faults', '--lb', 'least-connections',
-      '--family-limit', '4', '--initial-balance', '0', '--rate-limit', '10/1s', '--cache-size', '50', '--cache-ttl-ms', '250']);
+      '--family-limit', '4', '--initial-balance', '0', '--rate-limit', '10/1s', '--cache-size', '50', '--cache-ttl-ms', '250', '--sqlite-sync', 'full']);
     expect(parsed).toEqual({
       kind: 'run',
       options: {
         instances: 3, port: 8080, store: 'sqlite', faults: true, strategy: 'least-connections', readyTimeoutMs: DEFAULT_READY_TIMEOUT_MS,
-        service: { familyLimit: 4, initialBalance: 0, rateLimit: { limit: 10, windowMs: 1_000 }, cache: { maxEntries: 50, ttlMs: 250 } },
+        service: { familyLimit: 4, initialBalance: 0, rateLimit: { limit: 10, windowMs: 1_000 }, cache: { maxEntries: 50, ttlMs: 250 }, sqliteSynchronous: 'full' },
       },
     });
   });
@@ -71,6 +71,7 @@ describe('target CLI arguments', () => {
     [['--store', 'postgres'], /Invalid values/],
     [['--mongo-uri', 'mongodb://x', '--store', 'sqlite'], /drop one of them/],
     [['--bogus'], /Unknown argument/],
+    [['--sqlite-sync', 'sometimes'], /Invalid values/],
   ])('rejects %j', async (argv, message) => {
     const parsed = await parseTargetArgs(argv);
     expect(parsed.kind).toBe('invalid');
