@@ -61,7 +61,7 @@ catch (e) { process.stderr.write(String(e instanceof Error ? e.message : e).repl
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code === 0 && out.trim() !== '') resolve({ ok: true, path: out.trim() });
-      else resolve({ ok: false, reason: err.trim() === '' ? `the download exited with ${String(code)}` : err.trim() });
+      else resolve({ ok: false, reason: err.trim() === '' ? `the download exited with ${String(code)}` : shortDownloadError(err) });
     });
   });
 }
@@ -83,4 +83,11 @@ export function defaultStoreProbes(env: NodeJS.ProcessEnv = process.env): StoreP
     makeTempDir: () => mkdtemp(join(tmpdir(), 'gauntlet-target-')),
     removeDir: (dir) => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/** The gist of mongodb-memory-server's download error, e.g. `getaddrinfo ENOTFOUND <host>`, not the whole URL. */
+export function shortDownloadError(stderr: string): string {
+  const details = /Details: ([^\n]+)/.exec(stderr);
+  const line = details?.[1] ?? stderr.trim().split('\n').pop() ?? stderr;
+  return line.trim().slice(0, 200);
 }

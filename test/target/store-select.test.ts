@@ -3,7 +3,7 @@ import { access, chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lookupMongod } from '../../target/store/mongod-probes.ts';
+import { lookupMongod, shortDownloadError } from '../../target/store/mongod-probes.ts';
 import { openStore } from '../../target/store/open-store.ts';
 import { DEFAULT_SERVICE_CONFIG } from '../../target/config.ts';
 import { StoreSelectionError, selectStore } from '../../target/store/select-store.ts';
@@ -146,5 +146,13 @@ describe('selectStore with the real probes', () => {
     await store.close();
     await Promise.all([a.stop(), b.stop()]);
     await expect(access(a.spec.path)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('shortDownloadError', () => {
+  it('keeps the gist of a failed mongod download, not the whole message', () => {
+    const stderr = 'Error: Download failed for url "https://example.invalid/mongodb.tgz", Details: getaddrinfo ENOTFOUND example.invalid\n    at x';
+    expect(shortDownloadError(stderr)).toBe('getaddrinfo ENOTFOUND example.invalid');
+    expect(shortDownloadError('something else broke\nlast line')).toBe('last line');
   });
 });
