@@ -1,11 +1,10 @@
 /** `gauntlet compare <baseline.json> <current.json>`: the comparison as Markdown on stdout; exit 1 on a regression. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { EXIT_CODES, UsageError } from '../exit-codes.ts';
 import { compareRuns } from '../report/compare.ts';
 import { comparisonView } from '../report/comparison-view.ts';
 import { renderJUnit } from '../report/junit.ts';
 import { loadResults } from '../report/load-results.ts';
+import { writeCreatingDir } from '../report/outputs.ts';
 import { renderPartial } from '../report/render.ts';
 import type { RunResults } from '../results/schema.ts';
 import { parseTolerance } from './run-options.ts';
@@ -43,7 +42,4 @@ async function load(file: string, role: string): Promise<RunResults> {
   return loaded.results;
 }
 
-async function writeCreatingDir(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, text);
-}
+

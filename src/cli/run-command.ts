@@ -35,10 +35,10 @@ export async function runCommand(args: RawRunArgs): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // A scenario module that leaves a promise rejected without a handler is a bug in that module; it must
-  // not kill the run (and with it the target's clean shutdown and the results measured so far).
+  // A scenario that leaves a promise rejected without a handler must not kill the run (and with it the
+  // target's clean shutdown and the results measured so far); the runner records it against the scenario.
   const onStray = (reason: unknown): void => {
-    process.stderr.write(`gauntlet: a scenario left a promise rejection unhandled (a bug in that scenario): ${reason instanceof Error ? reason.message : String(reason)}\n`);
+    process.stderr.write(`gauntlet: unhandled promise rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`);
   };
   process.on('unhandledRejection', onStray);
   const progress = new ProgressReporter({ isTTY: process.stderr.isTTY, write: (t) => process.stderr.write(t) });

@@ -4,6 +4,7 @@
  * one index computation and one increment. `flushInto` replays the counts into a real HDR
  * histogram, which then holds exactly what direct recording would have put there.
  */
+import { createLatencyHistogram, encodeHistogram } from '../measure/histogram.ts';
 import type { Histogram } from '../measure/histogram.ts';
 
 const SUB_BUCKET_HALF_MAGNITUDE = 10; // 2048 sub-buckets: the layout of 3 significant digits
@@ -52,4 +53,13 @@ export class BucketCounter {
     this.#overflow = [];
     this.total = 0;
   }
+}
+
+/** The counter's values as an encoded HDR histogram (µs), the form results carry. */
+export function encodeBucketCounter(counter: BucketCounter): string {
+  const histogram = createLatencyHistogram();
+  counter.flushInto(histogram);
+  const encoded = encodeHistogram(histogram);
+  histogram.destroy();
+  return encoded;
 }

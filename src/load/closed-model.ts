@@ -8,6 +8,7 @@ import { LOAD_DEFAULTS } from './defaults.ts';
 import type { Exchange } from './exchange.ts';
 import { RunContext } from './run-context.ts';
 import type { CommonLoadOptions, LoadResult } from './run-context.ts';
+import { validateEnd } from './schedule.ts';
 import type { RunEnd } from './schedule.ts';
 
 export interface ClosedModelOptions extends CommonLoadOptions {
@@ -21,7 +22,7 @@ export interface ClosedModelOptions extends CommonLoadOptions {
 export async function runClosedModel(options: ClosedModelOptions): Promise<LoadResult> {
   const { concurrency, end } = options;
   if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
-  if (end.durationMs === undefined && end.count === undefined) throw new Error('closed model needs an end: give durationMs, count, or both');
+  validateEnd(end, 'closed model');
   const ctx = new RunContext({ connections: concurrency, ...options }, false, true);
   const { clock, startMs } = ctx;
   const deadline = startMs + Math.min(end.durationMs ?? Infinity, options.maxRunMs ?? LOAD_DEFAULTS.maxRunMs);

@@ -1,6 +1,5 @@
 /** Turns ended exchanges into aggregates: histograms, counts, series and (optionally) records. */
-import { createLatencyHistogram, encodeHistogram } from '../measure/histogram.ts';
-import { BucketCounter } from './bucket-counter.ts';
+import { BucketCounter, encodeBucketCounter } from './bucket-counter.ts';
 import { ERROR_KINDS } from './errors.ts';
 import type { ErrorKind } from './errors.ts';
 import type { Exchange } from './exchange.ts';
@@ -131,10 +130,5 @@ export class Recorder {
 }
 
 function encodeCounter(counter: BucketCounter | null): string | null {
-  if (counter === null) return null;
-  const histogram = createLatencyHistogram();
-  counter.flushInto(histogram);
-  const encoded = encodeHistogram(histogram);
-  histogram.destroy();
-  return encoded;
+  return counter === null ? null : encodeBucketCounter(counter);
 }

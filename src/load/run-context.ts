@@ -11,7 +11,7 @@ import { Exchange } from './exchange.ts';
 import type { ExchangeOwner } from './exchange.ts';
 import { Recorder } from './recorder.ts';
 import type { RecordedTotals } from './recorder.ts';
-import type { RequestFactory } from './request.ts';
+import type { RequestFactory, RequestSpec } from './request.ts';
 import { judgeSaturation, SelfCheck } from './self-check.ts';
 import type { GeneratorSaturation } from './self-check.ts';
 import { createPoolTransport } from './transport.ts';
@@ -118,11 +118,19 @@ export class RunContext implements ExchangeOwner {
     return ex;
   }
 
-  /** Builds the request for `ex.index` and hands it to the client. */
+  /** Builds the request for `ex.index` and hands it to the client; a factory that throws aborts the run. */
   dispatch(ex: Exchange): void {
+    let spec: RequestSpec;
+    try {
+      spec = this.#options.request(ex.index);
+    } catch (error) {
+      // Thrown from a timer or an undici callback it would kill the process; it ends the run, said so.
+      this.abort(new Error(`the request factory threw for request ${ex.index}: ${error instanceof Error ? error.message : String(error)}`));
+      return;
+    }
     this.inFlight++;
     this.recorder.recordSent(ex.dispatchedMs);
-    this.transport.dispatch(this.#options.request(ex.index), ex, ex.lane);
+    this.transport.dispatch(spec, ex, ex.lane);
   }
 
   exchangeEnded(ex: Exchange, errorCode: number, error: Error | null): void {

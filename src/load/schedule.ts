@@ -17,15 +17,7 @@ export interface RunEnd {
 
 /** Throws with a fix-it message when the schedule or end cannot produce a finite run. */
 export function validateSchedule(schedule: ArrivalSchedule, end: RunEnd): void {
-  if (end.durationMs === undefined && end.count === undefined) {
-    throw new Error('open model needs an end: give durationMs, count, or both');
-  }
-  if (end.durationMs !== undefined && !(end.durationMs > 0 && Number.isFinite(end.durationMs))) {
-    throw new Error(`durationMs must be a positive finite number, got ${end.durationMs}`);
-  }
-  if (end.count !== undefined && !(Number.isInteger(end.count) && end.count > 0)) {
-    throw new Error(`count must be a positive integer, got ${end.count}`);
-  }
+  validateEnd(end, 'open model');
   if (schedule.kind === 'constant') {
     if (!(schedule.ratePerSec > 0 && Number.isFinite(schedule.ratePerSec))) {
       throw new Error(`ratePerSec must be a positive finite number, got ${schedule.ratePerSec}`);
@@ -37,6 +29,19 @@ export function validateSchedule(schedule: ArrivalSchedule, end: RunEnd): void {
     throw new Error(`ramp needs fromPerSec >= 0 and toPerSec > 0, got ${fromPerSec} -> ${toPerSec}`);
   }
   if (!(overMs > 0 && Number.isFinite(overMs))) throw new Error(`ramp overMs must be positive, got ${overMs}`);
+}
+
+/** Throws with a fix-it message when `end` cannot stop a run: no end, a non-positive duration or count. */
+export function validateEnd(end: RunEnd, model: string): void {
+  if (end.durationMs === undefined && end.count === undefined) {
+    throw new Error(`${model} needs an end: give durationMs, count, or both`);
+  }
+  if (end.durationMs !== undefined && !(end.durationMs > 0 && Number.isFinite(end.durationMs))) {
+    throw new Error(`durationMs must be a positive finite number, got ${end.durationMs}`);
+  }
+  if (end.count !== undefined && !(Number.isInteger(end.count) && end.count > 0)) {
+    throw new Error(`count must be a positive integer, got ${end.count}`);
+  }
 }
 
 /** Intended send time of request `index`, in ms from the start of the run. */

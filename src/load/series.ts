@@ -1,6 +1,5 @@
 /** Per-interval series (e.g. 1 s buckets) for charts: counts, errors and a latency histogram each. */
-import { createLatencyHistogram, encodeHistogram } from '../measure/histogram.ts';
-import { BucketCounter } from './bucket-counter.ts';
+import { BucketCounter, encodeBucketCounter } from './bucket-counter.ts';
 
 /** One bucket; `startMs` is from the start of the run. */
 export interface IntervalBucket {
@@ -91,17 +90,11 @@ export class IntervalSeries {
       errors: this.#errors,
       latencyMeanMs: n === 0 ? null : this.#latencySum / n,
       latencyMaxMs: n === 0 ? null : this.#latencyMax,
-      latency: h === null || n === 0 ? null : encodeBucket(h),
+      latency: h === null || n === 0 ? null : encodeBucketCounter(h),
     });
     this.#sent = this.#dropped = this.#completed = this.#errors = this.#latencyCount = 0;
     this.#latencySum = this.#latencyMax = 0;
   }
 }
 
-function encodeBucket(counter: BucketCounter): string {
-  const histogram = createLatencyHistogram();
-  counter.flushInto(histogram);
-  const encoded = encodeHistogram(histogram);
-  histogram.destroy();
-  return encoded;
-}
+

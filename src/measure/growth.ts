@@ -1,7 +1,8 @@
 /**
  * Memory growth over batches: least-squares slope of memory against cumulative operations, with
- * a t-distribution confidence interval. A leak shows as a slope whose whole interval lies above a
- * threshold, not as a single before/after difference that GC timing can fake either way.
+ * a t-distribution confidence interval. The verdict is "no sustained growth" when the interval
+ * includes 0 or the slope is below a threshold — never a single before/after difference, which GC
+ * timing can fake either way.
  */
 import { studentTQuantile } from './student-t.ts';
 

@@ -56,6 +56,10 @@ function scenarioCase(s: ScenarioResult): Case {
       body: r.saturationReasons.join('\n'),
     })),
   ];
+  // Failed for a reason none of the above names (the target died, a load run did not complete): still a failure.
+  if (s.status === 'failed' && failures.length === 0) {
+    failures.push({ type: 'scenario', message: s.reasons[0] ?? 'failed', body: s.reasons.join('\n') });
+  }
   return {
     classname: `gauntlet.${s.group}`,
     name: `${s.id}: ${s.title}`,

@@ -36,7 +36,8 @@ export async function writeReportOutputs(req: ReportOutputsRequest): Promise<Rep
   return { reportFile: req.reportFile, junitFile: req.junitFile ?? null, stepSummaryFile, comparison };
 }
 
-async function writeCreatingDir(file: string, text: string): Promise<void> {
+/** Writes `text` to `file`, creating its directory first. */
+export async function writeCreatingDir(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, text);
 }

@@ -74,12 +74,22 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
     death.message = message;
     died.abort(new TargetUnavailableError(message));
   });
+  // A promise the scenario let reject unhandled is a bug in it: the scenario is errored, never passed.
+  const strays: string[] = [];
+  const onStray = (reason: unknown): void => {
+    strays.push(reason instanceof Error ? reason.message : String(reason));
+  };
+  process.on('unhandledRejection', onStray);
   const timeLimitMs = deps.timeLimitMs ?? SCENARIO_TIME_LIMIT_MS[deps.profile];
   const signal = AbortSignal.any([deps.signal, died.signal, AbortSignal.timeout(timeLimitMs)]);
   const owned = createScenarioContext({ profile: deps.profile, session: deps.session, signal, clock: deps.clock, onPhase: deps.onPhase, runTag: deps.runTag });
   deps.onCounts?.(owned.counts);
   try {
     const output = await definition.run(owned.ctx, params);
+    // A scenario that returns normally after its signal fired measured only part of what it planned.
+    const cut = abortReason(signal, deps.signal, timeLimitMs);
+    if (cut !== null) return { result: finish('errored', [death.message ?? cut], output), targetDied: death.message };
+    if (strays.length > 0) return { result: finish('errored', strays.map((m) => `scenario bug: a promise rejection went unhandled: ${m}`), output), targetDied: null };
     const problems = validateOutput(output, planned);
     if (problems.length > 0) return { result: finish('errored', problems, output), targetDied: death.message };
     const thresholds = planned.thresholds.map((t) => thresholdResult(t, output.metrics[t.metric]));
@@ -87,6 +97,7 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
       ...output.checks.filter((c) => !c.passed).map((c) => `check failed: ${c.name} (expected ${c.expected}, got ${c.actual})`),
       ...thresholds.filter((t) => t.state !== 'passed').map((t) => (t.state === 'not-measured' ? `threshold not measured: ${t.source}` : `threshold failed: ${t.source} (actual ${formatActual(t)})`)),
       ...(output.loadRuns ?? []).filter((r) => r.saturated).map((r) => `generator saturated in '${r.label}': ${r.saturationReasons.join('; ')} — the numbers measure gauntlet, not the target`),
+      ...(output.loadRuns ?? []).filter((r) => r.outcome !== 'completed').map((r) => `load run '${r.label}' did not complete (${r.outcome})`),
     ];
     if (death.message !== null) reasons.unshift(death.message);
     return { result: finish(reasons.length === 0 ? 'passed' : 'failed', reasons, output, thresholds), targetDied: death.message };
@@ -94,6 +105,7 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
     const reason = death.message ?? abortReason(signal, deps.signal, timeLimitMs) ?? (error instanceof Error ? error.message : String(error));
     return { result: finish('errored', [reason]), targetDied: death.message };
   } finally {
+    process.off('unhandledRejection', onStray);
     unwatch();
     await owned.close();
   }

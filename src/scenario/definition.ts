@@ -58,6 +58,8 @@ export interface LoadRunSummary {
   readonly targetRate: number | null;
   readonly saturated: boolean;
   readonly saturationReasons: readonly string[];
+  /** `completed`, or why the run ended early (aborted, drain timeout): an incomplete run fails the scenario. */
+  readonly outcome: string;
 }
 
 export interface ScenarioOutput {

@@ -1,5 +1,5 @@
 /** Turns a generator's LoadResult into the small summary results.json keeps per load run. */
-import type { LoadResult } from '../load/index.ts';
+import type { LoadResult, RunOutcome } from '../load/index.ts';
 import type { LoadRunSummary } from './definition.ts';
 
 export function summarizeLoadRun(label: string, result: LoadResult): LoadRunSummary {
@@ -15,5 +15,18 @@ export function summarizeLoadRun(label: string, result: LoadResult): LoadRunSumm
     targetRate: result.targetRate,
     saturated: result.generatorSaturated.saturated,
     saturationReasons: result.generatorSaturated.reasons,
+    outcome: describeOutcome(result.outcome),
   };
+}
+
+/** `completed`, `aborted: <reason>` or `drain timeout: N in flight after M ms`. */
+export function describeOutcome(outcome: RunOutcome): string {
+  switch (outcome.state) {
+    case 'completed':
+      return 'completed';
+    case 'aborted':
+      return `aborted: ${outcome.reason}`;
+    case 'drain-timeout':
+      return `drain timeout: ${outcome.inFlight} still in flight after ${outcome.drainTimeoutMs} ms`;
+  }
 }

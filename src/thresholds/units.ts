@@ -36,23 +36,3 @@ export function unitsFor(dimension: Dimension): string[] {
     .filter(([, def]) => def.dimension === dimension)
     .map(([unit]) => unit);
 }
-
-/** Formats a canonical value back into the most natural unit of its dimension (for messages). */
-export function formatCanonical(value: number, dimension: Dimension): string {
-  switch (dimension) {
-    case 'duration':
-      return value < 1 ? `${round(value * 1000)}us` : value >= 10_000 ? `${round(value / 1000)}s` : `${round(value)}ms`;
-    case 'ratio':
-      return `${round(value * 100)}%`;
-    case 'rate':
-      return `${round(value)}/s`;
-    case 'bytes':
-      return value >= 1024 ** 2 ? `${round(value / 1024 ** 2)}MiB` : value >= 1024 ? `${round(value / 1024)}KiB` : `${round(value)}B`;
-    case 'count':
-      return `${round(value)}`;
-  }
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
-}
