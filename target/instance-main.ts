@@ -120,6 +120,9 @@ async function main(): Promise<void> {
     if (message.type === 'shutdown') shutdown('the shutdown message');
   });
   process.on('disconnect', () => shutdown('the parent disconnected'));
+  // 'disconnect' fires once: a parent that died while the store opened (Mongo server selection can
+  // take seconds) was missed by the handler above, and this detached process would live on.
+  if (process.send !== undefined && !process.connected) shutdown('the parent disconnected during start-up');
 
   const bound = (service.server.address() as AddressInfo).port;
   if (process.send === undefined) {

@@ -182,7 +182,14 @@ export async function runCoherenceTraffic(log: TrafficLog, o: TrafficOptions, in
 
 /** The family's version now, to write on from after a 412; the last known one (and an error recorded) when unreadable. */
 async function currentVersion(log: TrafficLog, o: TrafficOptions, family: WatchedFamily, lastKnown: number): Promise<number> {
-  const res = await o.http.send({ method: 'GET', path: `/families/${family.id}`, token: family.token });
+  let res: JsonResponse;
+  try {
+    res = await o.http.send({ method: 'GET', path: `/families/${family.id}`, token: family.token });
+  } catch (error) {
+    if (o.signal.aborted) throw error;
+    log.error('GET after a 412', error instanceof Error ? error : new Error(String(error)));
+    return lastKnown;
+  }
   const version = (res.body as { version?: unknown } | null)?.version;
   if (res.status === 200 && typeof version === 'number') return version;
   log.error('GET after a 412', res);

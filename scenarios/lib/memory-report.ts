@@ -79,7 +79,7 @@ export function reportMemory(input: ReportInput): ScenarioOutput {
     const kinds = Object.values(gc);
     return { b, gc, count: kinds.reduce((s, k) => s + k.count, 0), pauseMs: kinds.reduce((s, k) => s + k.pauseMs, 0) };
   });
-  const operations = batches.length * p.batchSize;
+  const operations = batches.at(-1)?.cumulativeOperations ?? 0;
   const settleGrowth = heap(baseline) === 0 ? 0 : (heap(final) - heap(baseline)) / heap(baseline);
   const gcPause = perBatch.reduce((s, x) => s + x.pauseMs, 0);
   const rssDiffer = batches.flatMap((b) => [b.after, b.settled]).filter((r) => r.rssCrossCheck !== null && r.rssCrossCheck.state !== 'agrees');

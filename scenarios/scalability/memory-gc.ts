@@ -105,14 +105,17 @@ async function run(ctx: ScenarioContext, p: MemoryGcParams): Promise<ScenarioOut
   let previous: MemoryReading = baseline;
   const batches: BatchRecord[] = [];
   const runs: LoadResult[] = [];
+  // Operations the service answered, not the ones planned: growth is per operation that ran.
+  let cumulativeOperations = 0;
   for (let b = 1; b <= p.batches; b++) {
     ctx.phase(`batch ${b}/${p.batches}`);
     const result = await batch(p.warmUpOperations + (b - 1) * p.batchSize, p.batchSize);
     runs.push(result);
+    cumulativeOperations += result.completed;
     const after = await readMemory(ctx, watched);
     // Per-batch points: the live set after a forced GC; without one, the heap as the batch left it (noisier).
     const settled = method === 'forced-gc' ? await settleAndRead(ctx, watched, method) : after;
-    batches.push({ batch: b, cumulativeOperations: b * p.batchSize, start: previous, after, settled });
+    batches.push({ batch: b, cumulativeOperations, start: previous, after, settled });
     previous = settled;
   }
 

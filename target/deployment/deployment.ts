@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { TARGET_HOST } from '../config.ts';
 import type { BalancerStrategy, StoreSpec } from '../config.ts';
 import { startChild } from './managed-child.ts';
-import type { ChildExit, ManagedChild } from './managed-child.ts';
+import type { ChildExit, ManagedChild, StopTiming } from './managed-child.ts';
 import { REMOVE_BACKEND_ACK_MS, resolveDeploymentOptions } from './options.ts';
 import type { DeploymentOptions, ResolvedDeploymentOptions } from './options.ts';
 import { BALANCER_OPTIONS_ENV, INSTANCE_OPTIONS_ENV } from './protocol.ts';
@@ -70,12 +70,13 @@ function instanceUrl(port: number): string {
   return `http://${TARGET_HOST}:${port}`;
 }
 
-async function startAll(specs: (() => Promise<ManagedChild>)[]): Promise<ManagedChild[]> {
+/** Starts every child; if one fails, the others are stopped as any stop does, and the failure is rethrown. */
+async function startAll(specs: (() => Promise<ManagedChild>)[], stopTiming: StopTiming): Promise<ManagedChild[]> {
   const settled = await Promise.allSettled(specs.map((start) => start()));
   const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failure = settled.find((s) => s.status === 'rejected');
   if (failure === undefined) return started;
-  await Promise.all(started.map((c) => c.kill('SIGTERM', 2_000)));
+  await Promise.all(started.map((c) => c.stop(stopTiming)));
   throw failure.reason;
 }
 
@@ -98,6 +99,7 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
           onStderr: output(instanceId),
         });
       }),
+      options.stopTiming,
     );
     if (!direct) {
       const balancerOptions: BalancerOptions = {

@@ -58,6 +58,10 @@ catch (e) { process.stderr.write(String(e instanceof Error ? e.message : e).repl
       child.kill('SIGKILL');
       resolve({ ok: false, reason: `the download did not finish within ${timeoutMs} ms` });
     }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ ok: false, reason: `the download could not start: ${error.message}` });
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code === 0 && out.trim() !== '') resolve({ ok: true, path: out.trim() });
