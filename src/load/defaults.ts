@@ -1,4 +1,5 @@
 /** Every default of the load generators, in one place. */
+import { SELF_MONITOR_LOOP_RESOLUTION_MS } from '../measure/self-monitor.ts';
 
 /** Defaults shared by the open, closed and burst generators. */
 export const LOAD_DEFAULTS = {
@@ -27,7 +28,7 @@ export const LOAD_DEFAULTS = {
   /** Burst: request sent on each connection to open it before the barrier is released. */
   burstWarmupRequest: { method: 'GET', path: '/' },
   /** Resolution of the generator's own event-loop delay monitor. */
-  eventLoopResolutionMs: 10,
+  eventLoopResolutionMs: SELF_MONITOR_LOOP_RESOLUTION_MS,
 } as const;
 
 /** When the generator itself is the bottleneck: past any bound the result says `saturated`. */

@@ -59,7 +59,8 @@ export function startSelfMonitor(options: SelfMonitorOptions = {}): SelfMonitor 
   };
   const observer = new PerformanceObserver((list) => accumulate(list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
-  const loopDelay = monitorEventLoopDelay({ resolution: options.loopResolutionMs ?? SELF_MONITOR_LOOP_RESOLUTION_MS });
+  const resolutionMs = options.loopResolutionMs ?? SELF_MONITOR_LOOP_RESOLUTION_MS;
+  const loopDelay = monitorEventLoopDelay({ resolution: resolutionMs });
   loopDelay.enable();
   const startUtilization = performance.eventLoopUtilization();
   let final: ProcessSample | null = null;
@@ -78,8 +79,9 @@ export function startSelfMonitor(options: SelfMonitorOptions = {}): SelfMonitor 
       cpuUserSeconds: cpu.user / 1e6,
       cpuSystemSeconds: cpu.system / 1e6,
       gc: Object.fromEntries(Object.entries(gc).map(([kind, stats]) => [kind, { ...stats }])),
-      eventLoopLagP99Ms: loopSampled ? loopDelay.percentile(99) / 1e6 : null,
-      eventLoopLagMeanMs: loopSampled ? loopDelay.mean / 1e6 : null,
+      // The monitor's timer fires every `resolution` ms and reports that period too: only the excess is delay.
+      eventLoopLagP99Ms: loopSampled ? Math.max(0, loopDelay.percentile(99) / 1e6 - resolutionMs) : null,
+      eventLoopLagMeanMs: loopSampled ? Math.max(0, loopDelay.mean / 1e6 - resolutionMs) : null,
       eventLoopUtilization: performance.eventLoopUtilization(startUtilization).utilization,
       openFds: countOpenFds(),
       // Active libuv resources (handles, requests and timers), the public successor of _getActiveHandles.

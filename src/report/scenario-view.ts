@@ -76,6 +76,30 @@ export interface ScenarioView {
   readonly charts: readonly ChartView[];
   readonly chartsOmitted: number;
   readonly notes: readonly string[];
+  /** gauntlet's own process over the scenario; null when it did not run or a figure is missing. */
+  readonly harness: HarnessView | null;
+}
+
+export interface HarnessView {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly gcCount: number;
+  readonly gcPauseMs: number;
+  readonly loopDelayP99Ms: number;
+}
+
+/** Totals of the harness sample, or null when it lacks one of the figures shown. */
+export function harnessView(s: ScenarioResult): HarnessView | null {
+  const h = s.harness;
+  if (h === null || h.rssBytes === null || h.heapUsedBytes === null || h.eventLoopLagP99Ms === null) return null;
+  const kinds = Object.values(h.gc);
+  return {
+    rssBytes: h.rssBytes,
+    heapUsedBytes: h.heapUsedBytes,
+    gcCount: kinds.reduce((sum, k) => sum + k.count, 0),
+    gcPauseMs: kinds.reduce((sum, k) => sum + k.pauseMs, 0),
+    loopDelayP99Ms: h.eventLoopLagP99Ms,
+  };
 }
 
 /** The view of one scenario result. */
@@ -90,6 +114,7 @@ export function scenarioView(s: ScenarioResult): ScenarioView {
     objective: s.objective,
     executed: s.executed,
     durationMs: s.durationMs,
+    harness: harnessView(s),
     reasons: s.reasons,
     params: Object.entries(s.params).map(([name, value]) => ({ name, value: Array.isArray(value) ? value.join(', ') : String(value) })),
     checks: s.checks.map((c) => ({

@@ -5,6 +5,7 @@
  */
 import type { Profile } from '../config/defaults.ts';
 import type { EnvironmentInfo } from '../measure/environment.ts';
+import type { ProcessSample } from '../measure/process-sample.ts';
 import type { LatencySummary } from '../measure/summary.ts';
 import type { Check, LoadRunSummary, ScenarioGroup, ScenarioParams, SeriesPoint } from '../scenario/definition.ts';
 import type { Dimension } from '../thresholds/units.ts';
@@ -58,7 +59,15 @@ export interface ScenarioResult {
   readonly loadRuns: readonly LoadRunSummary[];
   readonly tables: Readonly<Record<string, readonly Readonly<Record<string, string | number | boolean | null>>[]>>;
   readonly notes: readonly string[];
+  /**
+   * gauntlet's own process while the scenario ran (memory at the end, GC and event-loop figures over
+   * the scenario): the harness's side of the numbers. Null when the scenario did not run.
+   */
+  readonly harness: HarnessSample | null;
 }
+
+/** A ProcessSample of gauntlet itself, GC and event-loop figures covering one scenario. */
+export type HarnessSample = ProcessSample;
 
 export interface TargetInfo {
   readonly kind: 'embedded' | 'external';

@@ -4,7 +4,8 @@ import type { Profile } from '../config/defaults.ts';
 import { SCENARIO_TIME_LIMIT_MS } from '../config/defaults.ts';
 import { TargetUnavailableError } from '../exit-codes.ts';
 import { summarizeEncoded } from '../measure/summary.ts';
-import type { HistogramResult, ScenarioResult, ScenarioStatus, ThresholdResult } from '../results/schema.ts';
+import type { HarnessSample, HistogramResult, ScenarioResult, ScenarioStatus, ThresholdResult } from '../results/schema.ts';
+import { startSelfMonitor } from '../measure/self-monitor.ts';
 import { createScenarioContext } from '../scenario/context.ts';
 import type { ScenarioOutput } from '../scenario/definition.ts';
 import { evaluateThreshold } from '../thresholds/evaluate.ts';
@@ -45,6 +46,7 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
     params,
     startedAt,
   };
+  let harness: HarnessSample | null = null;
   const finish = (status: ScenarioStatus, reasons: string[], output?: ScenarioOutput, thresholds: ThresholdResult[] = []): ScenarioResult => ({
     ...base,
     status,
@@ -59,6 +61,7 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
     loadRuns: output?.loadRuns ?? [],
     tables: output?.tables ?? {},
     notes: output?.notes ?? [],
+    harness,
   });
 
   const target = deps.session.view();
@@ -82,10 +85,12 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
   process.on('unhandledRejection', onStray);
   const timeLimitMs = deps.timeLimitMs ?? SCENARIO_TIME_LIMIT_MS[deps.profile];
   const signal = AbortSignal.any([deps.signal, died.signal, AbortSignal.timeout(timeLimitMs)]);
+  const monitor = startSelfMonitor({ now: () => deps.clock.now() });
   const owned = createScenarioContext({ profile: deps.profile, session: deps.session, signal, clock: deps.clock, onPhase: deps.onPhase, runTag: deps.runTag });
   deps.onCounts?.(owned.counts);
   try {
     const output = await definition.run(owned.ctx, params);
+    harness = monitor.stop();
     // A scenario that returns normally after its signal fired measured only part of what it planned.
     const cut = abortReason(signal, deps.signal, timeLimitMs);
     if (cut !== null) return { result: finish('errored', [death.message ?? cut], output), targetDied: death.message };
@@ -102,9 +107,11 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
     if (death.message !== null) reasons.unshift(death.message);
     return { result: finish(reasons.length === 0 ? 'passed' : 'failed', reasons, output, thresholds), targetDied: death.message };
   } catch (error) {
+    harness ??= monitor.stop();
     const reason = death.message ?? abortReason(signal, deps.signal, timeLimitMs) ?? (error instanceof Error ? error.message : String(error));
     return { result: finish('errored', [reason]), targetDied: death.message };
   } finally {
+    harness ??= monitor.stop();
     process.off('unhandledRejection', onStray);
     unwatch();
     await owned.close();
