@@ -1,7 +1,8 @@
 /**
  * Concurrent member invitations: admins of several families invite at the same instant (two or more
  * of them inviting the same person to the same family), then the invitees accept at the same
- * instant (some accepting the same invitation twice); the oracle reads every family back.
+ * instant (some accepting the same invitation twice); the oracle reads every family's invitations back
+ * between the bursts and every family back at the end.
  */
 import type { RequestSpec } from '../../src/load/index.ts';
 import { decodeHistogram } from '../../src/measure/histogram.ts';
@@ -15,7 +16,7 @@ import { capturedBurst, jsonRequest } from '../lib/creation-captured-burst.ts';
 import type { CapturedAnswer, CapturedBurst } from '../lib/creation-captured-burst.ts';
 import { latencyMetrics, latencySpecs } from '../lib/creation-latency.ts';
 import { bodyId, judgeInvitations } from '../lib/invitation-oracle.ts';
-import type { AcceptRecord, FamilyMembers, InvitePair } from '../lib/invitation-oracle.ts';
+import type { AcceptRecord, FamilyInvitations, FamilyMembers, InvitePair } from '../lib/invitation-oracle.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
 export type MemberInvitationsParams = Readonly<{
@@ -47,7 +48,7 @@ const definition: ScenarioDefinition<MemberInvitationsParams> = {
   },
   metrics: [
     { name: 'invitations.created', dimension: 'count', description: 'Distinct invitations acknowledged (201) by the invite burst' },
-    { name: 'invitations.duplicates', dimension: 'count', description: '(family, invitee) pairs holding more than one pending invitation' },
+    { name: 'invitations.duplicates', dimension: 'count', description: '(family, invitee) pairs holding more than one pending invitation, read back before the accepts' },
     { name: 'acceptances.lost', dimension: 'count', description: 'Invitations accepted (200) whose invitee is not a member, read back' },
     { name: 'acceptances.double', dimension: 'count', description: 'Raced accepts of one invitation not answered one 200 + one 409 invitation_closed' },
     { name: 'membership.mismatches', dimension: 'count', description: 'Families whose members differ from owner + admins + accepted invitees' },
@@ -62,7 +63,8 @@ const definition: ScenarioDefinition<MemberInvitationsParams> = {
   describe: (p) =>
     `${inviteSize(p)} invitations released at once over ${p.instances} instance(s) into ${p.families} families ` +
     `(${p.contested} invitees per family invited by ${p.contenders} admins at the same instant), then ` +
-    `${p.families * (p.invitees + p.racedAccepts)} accepts at once (${p.racedAccepts} per family sent twice); every family read back`,
+    `${p.families * (p.invitees + p.racedAccepts)} accepts at once (${p.racedAccepts} per family sent twice); ` +
+    'every family\'s invitations read back in between, every family read back at the end',
   deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
 };
@@ -111,6 +113,8 @@ async function run(ctx: ScenarioContext, p: MemberInvitationsParams): Promise<Sc
   const inviteBurst = await capturedBurst(ctx, invites.map((inv) => jsonRequest('POST', `/families/${familyAt(families, inv.f).id}/invitations`,
     inv.inviter.token, { username: (invitees[inv.j] as TestUser).username, role: 'member' })));
   const pairs = groupPairs(p, families, invitees, invites, inviteBurst.answers);
+  ctx.phase('read back invitations');
+  const pending = await mapLimit(p.families, FIXTURE_CONCURRENCY, (f) => readInvitations(ctx, owners[f] as TestUser, familyAt(families, f)));
 
   const accepts = planAccepts(p, pairs);
   const acceptRequests: RequestSpec[] = accepts.map((a) =>
@@ -122,7 +126,7 @@ async function run(ctx: ScenarioContext, p: MemberInvitationsParams): Promise<Sc
   const read = await mapLimit(p.families, FIXTURE_CONCURRENCY, (f) => readMembers(ctx, owners[f] as TestUser, familyAt(families, f), [
     ...adminsOf(f).map((u) => u.id), ...invitees.map((u) => u.id),
   ]));
-  const verdict = judgeInvitations({ pairs, accepts: acceptRecords(pairs, accepts, acceptBurst?.answers ?? []), families: read });
+  const verdict = judgeInvitations({ pairs, invitations: pending, accepts: acceptRecords(pairs, accepts, acceptBurst?.answers ?? []), families: read });
 
   const sent = invites.length + acceptRequests.length;
   return {
@@ -154,7 +158,8 @@ async function run(ctx: ScenarioContext, p: MemberInvitationsParams): Promise<Sc
       acceptBurst === null
         ? 'No invitation was acknowledged, so no accept burst was sent.'
         : `Accept burst: ${acceptRequests.length} requests, send spread ${acceptBurst.result.burst.sendSpreadMs.toFixed(1)} ms, ${acceptBurst.result.durationMs.toFixed(0)} ms in all, connection warm-up included.`,
-      `${verdict.unexpectedInvites} invite and ${verdict.unexpectedAccepts} accept answers fell outside the contract; membership read back with GET /families/:id as each owner.`,
+      `${verdict.unexpectedInvites} invite and ${verdict.unexpectedAccepts} accept answers fell outside the contract; invitations read back with GET /families/:id/invitations ` +
+        'and membership with GET /families/:id, both as each owner.',
     ],
   };
 }
@@ -224,6 +229,21 @@ function acceptRecords(pairs: readonly InvitePair[], accepts: readonly Accept[],
     by.set(a.invitationId, record);
   });
   return [...by.values()];
+}
+
+async function readInvitations(ctx: ScenarioContext, owner: TestUser, family: FamilyView): Promise<FamilyInvitations> {
+  const res = await ctx.http.send({ method: 'GET', path: `/families/${family.id}/invitations`, token: owner.token });
+  if (res.status !== 200 || !Array.isArray(res.body) || !res.body.every(isInvitationView)) {
+    throw new Error(`read-back failed: GET /families/${family.id}/invitations as its owner answered ${res.status} ` +
+      '(an array of {inviteeId, status} wanted); the oracle cannot judge one pending invitation per invitee without it');
+  }
+  return { familyId: family.id, invitations: res.body };
+}
+
+function isInvitationView(x: unknown): x is { inviteeId: string; status: string } {
+  if (typeof x !== 'object' || x === null) return false;
+  const { inviteeId, status } = x as { inviteeId?: unknown; status?: unknown };
+  return typeof inviteeId === 'string' && typeof status === 'string';
 }
 
 async function readMembers(ctx: ScenarioContext, owner: TestUser, family: FamilyView, expected: string[]): Promise<FamilyMembers> {

@@ -1,6 +1,6 @@
 /**
- * The member-invitations oracle: pure functions from the answers of the invite and accept bursts
- * and the families read back afterwards to checks.
+ * The member-invitations oracle: pure functions from the answers of the invite and accept bursts,
+ * the invitations read back between them and the families read back afterwards to checks.
  */
 import type { Check } from '../../src/scenario/definition.ts';
 import { describeAnswer, errorCode } from './creation-captured-burst.ts';
@@ -32,8 +32,15 @@ export interface FamilyMembers {
   readonly expected: readonly string[];
 }
 
+/** A family's invitations as read back after the invite burst, before any accept. */
+export interface FamilyInvitations {
+  readonly familyId: string;
+  readonly invitations: readonly { readonly inviteeId: string; readonly status: string }[];
+}
+
 export interface InvitationEvidence {
   readonly pairs: readonly InvitePair[];
+  readonly invitations: readonly FamilyInvitations[];
   readonly accepts: readonly AcceptRecord[];
   readonly families: readonly FamilyMembers[];
 }
@@ -41,7 +48,7 @@ export interface InvitationEvidence {
 export interface InvitationVerdict {
   readonly checks: Check[];
   readonly created: number;
-  /** Pairs holding more than one pending invitation (distinct IDs acknowledged). */
+  /** Pairs holding more than one pending invitation, read back before the accepts. */
   readonly duplicates: number;
   readonly lost: number;
   readonly doubles: number;
@@ -57,6 +64,7 @@ export function judgeInvitations(ev: InvitationEvidence): InvitationVerdict {
   const contestedOff = ev.pairs.filter((p) => p.contested && !oneWinner(p.answers));
   const singlesOff = ev.pairs.filter((p) => !p.contested && !(p.answers.length === 1 && p.answers.every(is201)));
   const created = ev.pairs.reduce((n, p) => n + idsOf(p).length, 0);
+  const pendingOff = pendingReadBack(ev);
   const unexpectedInvites = ev.pairs.flatMap((p) => p.answers.filter((a) => !is201(a) && !(p.contested && isCode(a, 409, 'invitation_pending'))));
 
   const membersOf = new Map(ev.families.map((f) => [f.familyId, new Set(f.members)]));
@@ -70,6 +78,9 @@ export function judgeInvitations(ev: InvitationEvidence): InvitationVerdict {
   const checks: Check[] = [
     countCheck('one pending invitation per (family, invitee)', dupPairs.length,
       dupPairs.slice(0, EVIDENCE_ITEMS).map((p) => `family ${p.familyId} / invitee ${p.inviteeId}: ${idsOf(p).length} invitations ${idsOf(p).join(', ')}`).join('; ')),
+    countCheck('exactly one pending invitation per invited (family, invitee), read back before the accepts', pendingOff.length,
+      pendingOff.slice(0, EVIDENCE_ITEMS).map((c) =>
+        `family ${c.familyId} / invitee ${c.inviteeId}: ${c.count} pending${c.invited ? '' : ', never invited'}`).join('; ')),
     countCheck('simultaneous invitations: exactly one 201, the rest 409 invitation_pending', contestedOff.length,
       contestedOff.slice(0, EVIDENCE_ITEMS).map((p) => `family ${p.familyId} / invitee ${p.inviteeId}: ${tally(p.answers)}`).join('; ')),
     countCheck('single invitations answered 201', singlesOff.length,
@@ -84,13 +95,35 @@ export function judgeInvitations(ev: InvitationEvidence): InvitationVerdict {
   return {
     checks,
     created,
-    duplicates: dupPairs.length,
+    duplicates: pendingOff.filter((c) => c.count > 1).length,
     lost: lost.length,
     doubles: doubles.length,
     mismatches: mismatched.length,
     unexpectedInvites: unexpectedInvites.length,
     unexpectedAccepts: unexpectedAccepts.length,
   };
+}
+
+interface PendingCount {
+  readonly familyId: string;
+  readonly inviteeId: string;
+  readonly invited: boolean;
+  readonly count: number;
+}
+
+/** Pairs read back with a pending count off: not exactly 1 for an invited pair, not 0 for any other. */
+function pendingReadBack(ev: InvitationEvidence): PendingCount[] {
+  const counts = new Map<string, PendingCount>();
+  const keyOf = (familyId: string, inviteeId: string): string => `${familyId}/${inviteeId}`;
+  for (const p of ev.pairs) counts.set(keyOf(p.familyId, p.inviteeId), { familyId: p.familyId, inviteeId: p.inviteeId, invited: true, count: 0 });
+  for (const f of ev.invitations) {
+    for (const inv of f.invitations.filter((i) => i.status === 'pending')) {
+      const key = keyOf(f.familyId, inv.inviteeId);
+      const known = counts.get(key) ?? { familyId: f.familyId, inviteeId: inv.inviteeId, invited: false, count: 0 };
+      counts.set(key, { ...known, count: known.count + 1 });
+    }
+  }
+  return [...counts.values()].filter((c) => c.count !== (c.invited ? 1 : 0));
 }
 
 function oneWinner(answers: readonly CapturedAnswer[]): boolean {

@@ -163,6 +163,15 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
         return { status: 201, json: invitation };
       },
     },
+    {
+      method: 'GET',
+      pattern: '/families/:id/invitations',
+      access: 'user',
+      async handle(call) {
+        const family = await familyFor(call, 'admin');
+        return { status: 200, json: await store.listInvitations(family.id, call.op) };
+      },
+    },
     answerRoute('accept', true),
     answerRoute('decline', false),
     {

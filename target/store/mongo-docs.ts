@@ -88,6 +88,7 @@ export const INDEXES: Readonly<Record<string, IndexDescription[]>> = {
       key: { familyId: 1, inviteeId: 1 }, name: 'invitations_one_pending', unique: true,
       partialFilterExpression: { status: 'pending' },
     },
+    { key: { familyId: 1, createdAt: 1, _id: 1 }, name: 'invitations_family' },
   ],
   transfers: [{ key: { familyId: 1, familyVersion: 1 }, name: 'transfers_family' }],
   rateLimits: [{ key: { expiresAt: 1 }, name: 'rate_limits_ttl', expireAfterSeconds: 0 }],

@@ -212,6 +212,15 @@ export class MongoStore implements Store {
     });
   }
 
+  listInvitations(familyId: string, ctx: OpContext): Promise<Invitation[]> {
+    return this.op(async (c) => {
+      // No insertion order in a collection: createdAt orders, the ID only makes ties within a millisecond deterministic.
+      const docs = await timeAsync(ctx, 'db-invitation-list', this.clock, () =>
+        c.invitations.find({ familyId }).sort({ createdAt: 1, _id: 1 }).toArray());
+      return docs.map(toInvitation);
+    });
+  }
+
   answerInvitation(input: InvitationAnswer, ctx: OpContext): Promise<Invitation> {
     return this.op((c) => this.tx(async (session) => {
       const doc = await timeAsync(ctx, 'db-invitation-read', this.clock, () => c.invitations.findOne({ _id: input.invitationId }, { session }));

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS invitations (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS invitations_one_pending
   ON invitations(family_id, invitee_id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS invitations_family ON invitations(family_id);
 
 CREATE TABLE IF NOT EXISTS transfers (
   id          TEXT PRIMARY KEY,

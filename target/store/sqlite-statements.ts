@@ -54,6 +54,9 @@ export function prepareStatements(db: Database) {
     invitationById: db.prepare<[string], InvitationRow>(
       'SELECT id, family_id, invitee_id, invited_by, role, status, created_at FROM invitations WHERE id = ?',
     ),
+    invitationsOf: db.prepare<[string], InvitationRow>(
+      'SELECT id, family_id, invitee_id, invited_by, role, status, created_at FROM invitations WHERE family_id = ? ORDER BY rowid',
+    ),
     closeInvitation: db.prepare<[string, string]>(
       "UPDATE invitations SET status = ? WHERE id = ? AND status = 'pending'",
     ),

@@ -189,6 +189,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  listInvitations(familyId: string, ctx: OpContext): Promise<Invitation[]> {
+    return this.read((s) => timeSync(ctx, 'db-invitation-list', this.clock, () => s.invitationsOf.all(familyId)).map(toInvitation));
+  }
+
   answerInvitation(input: InvitationAnswer, ctx: OpContext): Promise<Invitation> {
     return this.write((s) => {
       const row = timeSync(ctx, 'db-invitation-read', this.clock, () => s.invitationById.get(input.invitationId));

@@ -13,6 +13,7 @@ export type QueryName =
   | 'db-invitation-insert'
   | 'db-invitation-read'
   | 'db-invitation-update'
+  | 'db-invitation-list'
   | 'db-membership-insert'
   | 'db-transfer'
   | 'db-ledger-read'
@@ -133,6 +134,11 @@ export interface Store {
   getInvitation(invitationId: string, ctx: OpContext): Promise<Invitation | null>;
   /** Accepting adds the membership and closes the invitation in one transaction. `not_found`, `forbidden`, `invitation_closed`. */
   answerInvitation(input: InvitationAnswer, ctx: OpContext): Promise<Invitation>;
+  /**
+   * Every invitation of the family, any status, oldest first (by `createdAt`; invitations created in the same
+   * millisecond in no promised order); empty for an unknown family.
+   */
+  listInvitations(familyId: string, ctx: OpContext): Promise<Invitation[]>;
 
   /**
    * Debit family, credit member, append ledger entry in one transaction. `not_found`, `not_a_member`,

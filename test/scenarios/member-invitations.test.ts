@@ -67,6 +67,39 @@ describe('member-invitations scenario', () => {
     expect(dup.detail).toMatch(/2 invitations/);
     expect(check(result, 'simultaneous invitations').passed).toBe(false);
     expect(result.metrics['invitations.duplicates']).toBe(SMALL.families * SMALL.contested);
+    expect(check(result, 'exactly one pending invitation per invited').actual).toBe(SMALL.families * SMALL.contested);
+  });
+
+  it('fails on the read-back when a second pending invitation is committed but answered 409 invitation_pending', async () => {
+    const result = await runAgainstBroken((inner) => {
+      // As above, the index a broken migration would lack; the store then commits the duplicate and only pretends to refuse it.
+      (inner as unknown as { db: Database.Database }).db.exec('DROP INDEX invitations_one_pending');
+      let queue: Promise<unknown> = Promise.resolve();
+      return storeWith(inner, {
+        createInvitation(input, ctx) {
+          // Serialized so "was one pending already?" is decided before this insert: exactly one 201 per pair.
+          const run = queue.then(async () => {
+            const before = (await inner.listInvitations(input.familyId, ctx))
+              .filter((i) => i.inviteeId === input.inviteeId && i.status === 'pending');
+            const created = await inner.createInvitation(input, ctx);
+            if (before.length > 0) throw new DomainError('invitation_pending', `committed ${created.id} all the same`);
+            return created;
+          });
+          // The chain only orders the calls; each caller gets its own outcome through `run`.
+          queue = run.catch(() => undefined);
+          return run;
+        },
+      });
+    });
+    expect(result.status).toBe('failed');
+    const readBack = check(result, 'exactly one pending invitation per invited');
+    expect(readBack.passed).toBe(false);
+    expect(readBack.actual).toBe(SMALL.families * SMALL.contested);
+    expect(readBack.detail).toMatch(/^family [0-9a-f-]{36} \/ invitee [0-9a-f-]{36}: 2 pending(; |$)/);
+    expect(result.metrics['invitations.duplicates']).toBe(SMALL.families * SMALL.contested);
+    // The answers alone look right: only the read-back sees the duplicates.
+    expect(result.checks.filter((c) => !c.passed).map((c) => c.name)).toEqual([readBack.name]);
+    expect(result.metrics['errors.rate']).toBe(0);
   });
 
   it('fails when an accept answers 200 but the membership is lost', async () => {

@@ -154,6 +154,21 @@ describe('invitations', () => {
     const nobody = await client.call('POST', `/families/${family.id}/invitations`, { token: owner.token, json: { username: 'nobody_here', role: 'member' } });
     expect([nobody.status, errorCode(nobody)]).toEqual([404, 'not_found']);
   });
+
+  it('GET /families/:id/invitations lists every invitation, any status, oldest first; 404 for an unknown family', async () => {
+    const family = await newFamily(owner, 'Listers');
+    const [declining, pending] = [await createUser(client, 'declining'), await createUser(client, 'pending')];
+    const invite = async (user: TestUser): Promise<Invitation> =>
+      (await client.call('POST', `/families/${family.id}/invitations`, { token: owner.token, json: { username: user.username, role: 'member' } })).body as Invitation;
+    const first = await invite(declining);
+    const declined = await client.call('POST', `/invitations/${first.id}/decline`, { token: declining.token });
+    const second = await invite(pending);
+    const listed = await client.call('GET', `/families/${family.id}/invitations`, { token: owner.token });
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual([declined.body, second]);
+    const unknown = await client.call('GET', '/families/00000000-0000-4000-8000-000000000000/invitations', { token: owner.token });
+    expect([unknown.status, errorCode(unknown)]).toEqual([404, 'not_found']);
+  });
 });
 
 describe('transfers', () => {
@@ -222,6 +237,7 @@ describe('authorization, per route and caller', () => {
     { route: 'POST /families', call: (t) => client.call('POST', '/families', opts(t, { name: 'authz new' })), expected: { none: 401, unknown: 401, outsider: 201, member: 201, admin: 201, invitee: 201 } },
     { route: 'GET /families/:id', call: (t) => client.call('GET', `/families/${family.id}`, opts(t)), expected: { none: 401, unknown: 401, outsider: 403, member: 200, admin: 200, invitee: 403 } },
     { route: 'PATCH /families/:id', call: (t) => client.call('PATCH', `/families/${family.id}`, opts(t, { name: 'Authz' })), expected: { none: 401, unknown: 401, outsider: 403, member: 403, admin: 200, invitee: 403 } },
+    { route: 'GET /families/:id/invitations', call: (t) => client.call('GET', `/families/${family.id}/invitations`, opts(t)), expected: { none: 401, unknown: 401, outsider: 403, member: 403, admin: 200, invitee: 403 } },
     { route: 'GET /families/:id/ledger', call: (t) => client.call('GET', `/families/${family.id}/ledger`, opts(t)), expected: { none: 401, unknown: 401, outsider: 403, member: 200, admin: 200, invitee: 403 } },
     { route: 'POST /families/:id/transfers', call: (t) => client.call('POST', `/families/${family.id}/transfers`, opts(t, { to: memberId, amount: 1 })), expected: { none: 401, unknown: 401, outsider: 403, member: 403, admin: 201, invitee: 403 } },
     // Runs after the invitee's pending invitation exists; the admin's invitation of a fresh user succeeds.

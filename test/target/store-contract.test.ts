@@ -23,6 +23,12 @@ async function codeOf(promise: Promise<unknown>): Promise<DomainErrorCode | 'res
   }
 }
 
+/** Waits until the wall clock has moved past the current millisecond (bounded: at most ~50 ms). */
+async function nextMillisecond(): Promise<void> {
+  const start = Date.now();
+  for (let i = 0; i < 50 && Date.now() <= start; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 function tally(results: PromiseSettledResult<unknown>[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of results) {
@@ -153,6 +159,29 @@ describe.each(HARNESSES.map((h) => [h.kind, h] as const))('%s store', (_kind, h)
       expect((await s.getFamily(f.id, ctx()))?.members).not.toContain(carol.id);
       expect((await invite(carol)).status).toBe('pending');
       expect((await s.listFamiliesOf(bob.id, ctx())).map((x) => x.id)).toEqual([f.id]);
+    });
+
+    it('lists a family\'s invitations with their statuses, oldest first, after invite, accept and decline', async () => {
+      const s = await h.open();
+      const owner = await user(s);
+      const [bob, carol, dave] = [await user(s), await user(s), await user(s)];
+      const [f, other] = [await family(s, owner), await family(s, owner)];
+      const invite = async (fam: Family, invitee: User) => {
+        const inv = await s.createInvitation({ familyId: fam.id, inviteeId: invitee.id, invitedBy: owner.id, role: 'member' }, ctx());
+        await nextMillisecond(); // Mongo orders by createdAt: keep the order this test asserts unambiguous.
+        return inv;
+      };
+      const toBob = await invite(f, bob);
+      const toCarol = await invite(f, carol);
+      await invite(other, dave);
+      const toDave = await invite(f, dave);
+      await s.answerInvitation({ invitationId: toBob.id, userId: bob.id, accept: true }, ctx());
+      await s.answerInvitation({ invitationId: toCarol.id, userId: carol.id, accept: false }, ctx());
+      const c = ctx();
+      const listed = await s.listInvitations(f.id, c);
+      expect(names(c)).toEqual(['db-invitation-list']);
+      expect(listed).toEqual([{ ...toBob, status: 'accepted' }, { ...toCarol, status: 'declined' }, toDave]);
+      expect(await s.listInvitations(randomUUID(), ctx())).toEqual([]);
     });
 
     it('two admins racing the same invitation leave exactly one pending', async () => {
