@@ -4,36 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/results/schema.ts';
+import { GAUNTLET_BIN, runGauntlet } from '../helpers/run-cli.ts';
+import type { CliRun } from '../helpers/run-cli.ts';
 import { startServiceInTest } from '../scenarios/helpers/scenario-harness.ts';
 import type { ServiceInTest } from '../scenarios/helpers/scenario-harness.ts';
 
-const BIN = new URL('../../bin/gauntlet.js', import.meta.url).pathname;
 const FIXTURES = new URL('../fixtures/scenarios', import.meta.url).pathname;
 const BAD_FIXTURES = new URL('../fixtures/bad-scenarios', import.meta.url).pathname;
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as a user would, bounded in time; the child is killed (by its PID) if it overruns. */
+/** The CLI as a user runs it, bounded in time. */
 function gauntlet(args: string[], timeoutMs = 60_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gauntlet ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runGauntlet(args, { timeoutMs });
 }
 
 let out: string;
@@ -121,7 +102,7 @@ describe('gauntlet run --target (an external service started in this test)', () 
 describe('gauntlet run interrupted (Ctrl-C)', () => {
   it('stops cleanly and still writes what was measured', async () => {
     const dir = join(out, 'interrupted');
-    const child = spawn(process.execPath, [BIN, 'run', '--scenarios-dir', FIXTURES, '--scenario', 'fixture-healthz', '--scenario', 'connection-pooling', '--profile', 'standard', '--out', dir], {
+    const child = spawn(process.execPath, [GAUNTLET_BIN, 'run', '--scenarios-dir', FIXTURES, '--scenario', 'fixture-healthz', '--scenario', 'connection-pooling', '--profile', 'standard', '--out', dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CI: 'true' },
     });

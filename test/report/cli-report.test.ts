@@ -1,5 +1,4 @@
 /** `gauntlet report` and `gauntlet compare` as a user runs them: files written and exit codes. */
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,32 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/results/schema.ts';
 import { histogramOf } from '../fixtures/results/fixture-builder.ts';
 import { FIXTURE_DIR } from './fixtures.ts';
+import { runGauntlet } from '../helpers/run-cli.ts';
+import type { CliRun } from '../helpers/run-cli.ts';
 
-const BIN = new URL('../../bin/gauntlet.js', import.meta.url).pathname;
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI bounded in time; the child is killed by its PID if it overruns. */
+/** The CLI with extra environment variables, bounded in time. */
 function gauntlet(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GITHUB_STEP_SUMMARY: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gauntlet ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runGauntlet(args, { env, timeoutMs });
 }
 
 let dir: string;

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { DEFAULT_SERVICE_CONFIG } from '../../target/config.ts';
 import type { ServiceConfig } from '../../target/config.ts';
 import { createService } from '../../target/service/create-service.ts';
 import { openStore } from '../../target/store/open-store.ts';
+import { rewriteHeader, startHeaderProxy } from './helpers/header-proxy.ts';
 import { runScenarioOn, startServiceInTest } from './helpers/scenario-harness.ts';
 import type { ServiceInTest } from './helpers/scenario-harness.ts';
 
@@ -78,7 +78,7 @@ describe('cache-hit-rates scenario', () => {
     let frozen: { url: string; close: () => Promise<void> };
     beforeAll(async () => {
       honest = await startServiceInTest({ config: SMALL_CACHE });
-      liar = await headerRewriter(honest.url, 'x-cache', () => 'hit');
+      liar = await startHeaderProxy([honest.url], rewriteHeader('x-cache', () => 'hit'));
       frozen = await startFrozenClockService(SMALL_CACHE);
     });
     afterAll(async () => {
@@ -122,35 +122,6 @@ async function startFrozenClockService(config: Partial<ServiceConfig>): Promise<
       await service.close();
       await store.close();
       await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** A loopback proxy to `upstream` that passes everything through but rewrites one response header where present. */
-async function headerRewriter(upstream: string, name: string, rewrite: (value: string) => string): Promise<{ url: string; close: () => Promise<void> }> {
-  const agent = new http.Agent({ keepAlive: true });
-  const target = new URL(upstream);
-  const server = http.createServer((req, res) => {
-    const forward = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers, agent }, (answer) => {
-      const headers = { ...answer.headers };
-      const value = headers[name];
-      if (typeof value === 'string') headers[name] = rewrite(value);
-      res.writeHead(answer.statusCode ?? 502, headers);
-      answer.pipe(res);
-    });
-    forward.on('error', (error) => {
-      res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`proxy: ${error.message}`);
-    });
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      agent.destroy();
     },
   };
 }

@@ -1,11 +1,12 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dbQueryPerformance from '../../scenarios/scalability/db-query-performance.ts';
 import { compareQueryTotals } from '../../scenarios/lib/query-metrics-agreement.ts';
 import { parseServerTiming, ServerTimingRecorder } from '../../scenarios/lib/query-server-timing.ts';
 import type { ScenarioDefinition } from '../../src/scenario/definition.ts';
 import type { OpContext, Store } from '../../target/store/store.ts';
+import { rewriteHeader, startHeaderProxy } from './helpers/header-proxy.ts';
 import { runScenarioOn, startServiceInTest, storeWith } from './helpers/scenario-harness.ts';
 import type { ServiceInTest } from './helpers/scenario-harness.ts';
 
@@ -87,7 +88,7 @@ describe('db-query-performance scenario', () => {
           }),
       });
       honest = await startServiceInTest({ config: NO_LIMIT });
-      liar = await serverTimingRewriter(honest.url, (value) => value.replace(/dur=([\d.]+)/g, (_m, d: string) => `dur=${(Number(d) * 3 + 0.05).toFixed(2)}`));
+      liar = await startHeaderProxy([honest.url], rewriteHeader('server-timing', (value) => value.replace(/dur=([\d.]+)/g, (_m, d: string) => `dur=${(Number(d) * 3 + 0.05).toFixed(2)}`)));
     });
     afterAll(async () => {
       await liar.close();
@@ -114,35 +115,3 @@ describe('db-query-performance scenario', () => {
     }, 30_000);
   });
 });
-
-/** A loopback proxy to `upstream` that passes everything through but rewrites the Server-Timing header. */
-async function serverTimingRewriter(upstream: string, rewrite: (value: string) => string): Promise<{ url: string; close: () => Promise<void> }> {
-  const agent = new http.Agent({ keepAlive: true });
-  const target = new URL(upstream);
-  const server = http.createServer((req, res) => {
-    const forward = http.request(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers, agent },
-      (answer) => {
-        const headers = { ...answer.headers };
-        const timing = headers['server-timing'];
-        if (typeof timing === 'string') headers['server-timing'] = rewrite(timing);
-        res.writeHead(answer.statusCode ?? 502, headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', (error) => {
-      res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`proxy: ${error.message}`);
-    });
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      agent.destroy();
-    },
-  };
-}

@@ -1,9 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import rateLimiting from '../../scenarios/concurrency/rate-limiting.ts';
 import { judgeRateLimit } from '../../scenarios/lib/ratelimit-oracle.ts';
@@ -13,6 +11,7 @@ import { DEFAULT_SERVICE_CONFIG } from '../../target/config.ts';
 import { createService } from '../../target/service/create-service.ts';
 import { openStore } from '../../target/store/open-store.ts';
 import type { Store } from '../../target/store/store.ts';
+import { dropHeaders, startHeaderProxy } from './helpers/header-proxy.ts';
 import { runScenarioOn, startServiceInTest, storeWith } from './helpers/scenario-harness.ts';
 
 const scenario = rateLimiting as unknown as ScenarioDefinition;
@@ -115,7 +114,7 @@ describe('rate-limiting scenario', () => {
 
   it('catches a server that drops Retry-After from its 429s', async () => {
     const service = await startServiceInTest({ config: { rateLimit: { limit: 5, windowMs: W }, familyLimit: 1000 } });
-    const proxy = await startProxy([service.url], ['retry-after']);
+    const proxy = await startHeaderProxy([service.url], dropHeaders(['retry-after']));
     try {
       const result = await runScenarioOn(scenario, { profile: 'smoke', mode: { kind: 'external', url: proxy.url } });
       expect(result.status).toBe('failed');
@@ -152,7 +151,7 @@ describe('rate-limiting scenario', () => {
         return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       }),
     );
-    const proxy = await startProxy(urls, []);
+    const proxy = await startHeaderProxy(urls, (headers) => headers);
     try {
       const result = await runScenarioOn(scenario, { profile: 'smoke', mode: { kind: 'external', url: proxy.url } });
       expect(result.status).toBe('failed');
@@ -170,35 +169,3 @@ describe('rate-limiting scenario', () => {
     }
   }, 30_000);
 });
-
-/** A round-robin HTTP proxy over `upstreams` that drops `dropHeaders` from responses: a deliberately broken front. */
-async function startProxy(upstreams: readonly string[], dropHeaders: readonly string[]): Promise<{ url: string; close(): Promise<void> }> {
-  const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', ...dropHeaders]);
-  let next = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const upstream = upstreams[next++ % upstreams.length] ?? '';
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'connection'));
-      request(new URL(req.url ?? '/', upstream), { method: req.method as 'GET', headers, body: chunks.length > 0 ? Buffer.concat(chunks) : null })
-        .then(async (up) => {
-          const body = Buffer.from(await up.body.arrayBuffer());
-          res.writeHead(up.statusCode, Object.fromEntries(Object.entries(up.headers).filter(([k]) => !hopByHop.has(k))));
-          res.end(body);
-        })
-        .catch((error: unknown) => {
-          res.writeHead(502);
-          res.end(String(error));
-        });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
