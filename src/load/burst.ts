@@ -37,13 +37,15 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
 
   const exchanges: Exchange[] = [];
   for (let i = 0; i < size; i++) exchanges.push(ctx.newExchange());
+  // Rates and duration count from the release, not from the start of the warm-up.
+  let release = ctx.clock.now();
   await new Promise<void>((resolve) => {
     ctx.onEnded = () => {
       if (ctx.inFlight === 0) resolve();
     };
     ctx.watchAbort(resolve);
     if (ctx.stopped) return;
-    const release = ctx.clock.now();
+    release = ctx.clock.now();
     exchanges.forEach((ex, i) => {
       ex.reset(i, release, release);
       ctx.dispatch(ex);
@@ -51,12 +53,9 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     ctx.stopped = true;
   });
   await ctx.drain();
-  return { ...ctx.finish('burst', rates(ctx)), burst: { size, warmedConnections, warmupFailures, sendSpreadMs: spread(exchanges) } };
-}
-
-function rates(ctx: RunContext): { achievedRate: number; targetRate: null } {
-  const elapsedMs = Math.max(Number.MIN_VALUE, (ctx.recorder.lastDoneMs || ctx.startMs) - ctx.startMs);
-  return { achievedRate: (ctx.recorder.completed - ctx.recorder.errors) / (elapsedMs / 1000), targetRate: null };
+  const elapsedMs = Math.max(Number.MIN_VALUE, (ctx.recorder.lastDoneMs || release) - release);
+  const result = ctx.finish('burst', { achievedRate: (ctx.recorder.completed - ctx.recorder.errors) / (elapsedMs / 1000), targetRate: null });
+  return { ...result, durationMs: elapsedMs, burst: { size, warmedConnections, warmupFailures, sendSpreadMs: spread(exchanges) } };
 }
 
 function spread(exchanges: Exchange[]): number {
