@@ -12,6 +12,7 @@ import { describeViolations, judgeCoherence } from '../lib/coherence-oracle.ts';
 import { COHERENCE_SERIES_INTERVAL_MS, TrafficLog, runCoherenceTraffic, sweep } from '../lib/coherence-traffic.ts';
 import type { Origin, TrafficOptions, WatchedFamily } from '../lib/coherence-traffic.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
 
 interface CoherenceParams {
   readonly [key: string]: number;
@@ -46,9 +47,7 @@ const definition: ScenarioDefinition<CoherenceParams> = {
     { name: 'reads', dimension: 'count', description: 'successful reads judged (warm-up, load and final sweep)' },
     { name: 'writes', dimension: 'count', description: 'renames acknowledged' },
     { name: 'cache.hit_ratio', dimension: 'ratio', description: 'judged reads answered from the cache (x-cache: hit)' },
-    { name: 'latency.p50', dimension: 'duration', description: 'read latency, median' },
-    { name: 'latency.p95', dimension: 'duration', description: 'read latency, 95th percentile' },
-    { name: 'latency.p99', dimension: 'duration', description: 'read latency, 99th percentile' },
+    ...latencyMetricSpecs('latency', 'read latency'),
     { name: 'errors.rate', dimension: 'ratio', description: 'reads and writes answered with an unexpected status or not at all' },
   ],
   thresholds: ['violations == 0', 'errors.rate < 1%', 'latency.p99 < 500ms'],
@@ -125,7 +124,7 @@ async function run(ctx: ScenarioContext, p: CoherenceParams): Promise<Awaited<Re
       reads: log.reads.length,
       writes,
       'cache.hit_ratio': hitRatio,
-      ...(latency === null ? {} : { 'latency.p50': latency.p50, 'latency.p95': latency.p95, 'latency.p99': latency.p99 }),
+      ...latencyMetricValues(latency, 'latency'),
       'errors.rate': attempts === 0 ? 0 : (log.readErrors + log.writeErrors) / attempts,
     },
     checks,

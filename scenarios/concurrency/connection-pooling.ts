@@ -16,6 +16,7 @@ import { summarizeLoadRun } from '../../src/scenario/load-summary.ts';
 import { ownSockets, readInstance } from '../lib/pool-resources.ts';
 import type { InstanceReading, Watched } from '../lib/pool-resources.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
 
 /** Offending instances or samples quoted per check. */
 const EVIDENCE = 3;
@@ -58,9 +59,7 @@ const definition: ScenarioDefinition<Params> = {
     { name: 'leaks.fds', dimension: 'count', description: 'target FDs above baseline after drain (beyond pooled DB connections)' },
     { name: 'leaks.sockets', dimension: 'count', description: 'gauntlet client sockets above baseline after drain' },
     { name: 'fds.max_under_load', dimension: 'count', description: 'most open FDs on one instance under load' },
-    { name: 'latency.p50', dimension: 'duration', description: 'median latency' },
-    { name: 'latency.p95', dimension: 'duration', description: 'p95 latency' },
-    { name: 'latency.p99', dimension: 'duration', description: 'p99 latency' },
+    ...latencyMetricSpecs('latency', 'request latency under the closed-model load'),
     { name: 'throughput', dimension: 'rate', description: 'responses per second over all instances' },
     { name: 'errors.rate', dimension: 'ratio', description: 'requests that failed or answered other than 200' },
   ],
@@ -269,7 +268,7 @@ function report({ p, runs, samples, all, before, after, leaks, perOrigin, origin
       'leaks.fds': leakedFds,
       'leaks.sockets': leakedSockets,
       'fds.max_under_load': Math.max(0, ...all.map((r) => r.fds ?? 0)),
-      ...(summary === null ? {} : { 'latency.p50': summary.p50, 'latency.p95': summary.p95, 'latency.p99': summary.p99 }),
+      ...latencyMetricValues(summary, 'latency'),
       throughput: runs.reduce((s, r) => s + r.achievedRate, 0),
       'errors.rate': completed === 0 ? 1 : (completed - ok) / completed,
     },

@@ -14,7 +14,8 @@ import { capturedBurst, jsonRequest } from '../lib/creation-captured-burst.ts';
 import type { CapturedAnswer } from '../lib/creation-captured-burst.ts';
 import { judgeCreation } from '../lib/creation-oracle.ts';
 import type { CreatorRole, OwnerReadBack } from '../lib/creation-oracle.ts';
-import { latencyMetrics, LATENCY_METRIC_SPECS } from '../lib/creation-latency.ts';
+import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
+import { BURST_LATENCY_STATS } from '../lib/creation-captured-burst.ts';
 import { readOwned } from '../lib/creation-read-back.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 
@@ -50,7 +51,7 @@ const definition: ScenarioDefinition<FamilyCreationParams> = {
     { name: 'sbd.violations', dimension: 'count', description: 'sbdUsernames off the family_<slug>[_n] lowest-free rule' },
     { name: 'limit.violations', dimension: 'count', description: 'Owners above the family limit, read back' },
     { name: 'errors.rate', dimension: 'ratio', description: 'Answers other than 201 (or 409 family_limit for racers), over the burst' },
-    ...LATENCY_METRIC_SPECS,
+    ...latencyMetricSpecs('latency', 'the burst, from the release instant', BURST_LATENCY_STATS),
     { name: 'throughput', dimension: 'rate', description: 'Creations acknowledged per second, from the release to the last answer' },
   ],
   thresholds: ['duplicates.ids == 0', 'duplicates.sbd == 0', 'sbd.violations == 0', 'limit.violations == 0', 'errors.rate == 0', 'latency.p99 < 5s'],
@@ -119,7 +120,7 @@ async function run(ctx: ScenarioContext, p: FamilyCreationParams): Promise<Scena
       'sbd.violations': verdict.sbdViolations,
       'limit.violations': verdict.limitViolations,
       'errors.rate': verdict.unexpected / requests.length,
-      ...latencyMetrics(latency),
+      ...latencyMetricValues(latency, 'latency', BURST_LATENCY_STATS),
       throughput: seconds > 0 ? verdict.admitted / seconds : 0,
     },
     checks: verdict.checks,

@@ -14,7 +14,8 @@ import type { FamilyView, TestUser } from '../../src/scenario/fixtures.ts';
 import { summarizeLoadRun } from '../../src/scenario/load-summary.ts';
 import { capturedBurst, jsonRequest } from '../lib/creation-captured-burst.ts';
 import type { CapturedAnswer, CapturedBurst } from '../lib/creation-captured-burst.ts';
-import { latencyMetrics, latencySpecs } from '../lib/creation-latency.ts';
+import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
+import { BURST_LATENCY_STATS } from '../lib/creation-captured-burst.ts';
 import { bodyId, judgeInvitations } from '../lib/invitation-oracle.ts';
 import type { AcceptRecord, FamilyInvitations, FamilyMembers, InvitePair } from '../lib/invitation-oracle.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
@@ -53,8 +54,8 @@ const definition: ScenarioDefinition<MemberInvitationsParams> = {
     { name: 'acceptances.double', dimension: 'count', description: 'Raced accepts of one invitation not answered one 200 + one 409 invitation_closed' },
     { name: 'membership.mismatches', dimension: 'count', description: 'Families whose members differ from owner + admins + accepted invitees' },
     { name: 'errors.rate', dimension: 'ratio', description: 'Answers outside the contract, over both bursts' },
-    ...latencySpecs('invite.latency', 'the invite burst'),
-    ...latencySpecs('accept.latency', 'the accept burst'),
+    ...latencyMetricSpecs('invite.latency', 'the invite burst, from the release instant', BURST_LATENCY_STATS),
+    ...latencyMetricSpecs('accept.latency', 'the accept burst, from the release instant', BURST_LATENCY_STATS),
   ],
   thresholds: [
     'invitations.duplicates == 0', 'acceptances.lost == 0', 'acceptances.double == 0', 'membership.mismatches == 0', 'errors.rate == 0',
@@ -257,7 +258,7 @@ async function readMembers(ctx: ScenarioContext, owner: TestUser, family: Family
 
 function burstLatency(burst: CapturedBurst, prefix: string): Record<string, number> {
   const encoded = burst.result.latency.corrected;
-  return latencyMetrics(encoded === null ? null : summarize(decodeHistogram(encoded)), prefix);
+  return latencyMetricValues(encoded === null ? null : summarize(decodeHistogram(encoded)), prefix, BURST_LATENCY_STATS);
 }
 
 function histogram(burst: CapturedBurst, name: string): Record<string, string> {

@@ -13,6 +13,7 @@ import { judgeRateLimit } from '../lib/ratelimit-oracle.ts';
 import type { Attempt } from '../lib/ratelimit-oracle.ts';
 import { report, WINDOW_GAUGE } from '../lib/ratelimit-report.ts';
 import { createSink, LimitedClient } from '../lib/ratelimit-traffic.ts';
+import { latencyMetricSpecs } from '../../src/scenario/latency-metrics.ts';
 
 /** Start each round this long after a window opens, so the first requests are clearly inside it. */
 export const ALIGN_MARGIN_MS = 40;
@@ -68,7 +69,7 @@ const definition: ScenarioDefinition<Params> = {
     { name: 'ambiguous', dimension: 'count', description: 'requests that straddled a window boundary (judged by bounds only)' },
     { name: 'errors.rate', dimension: 'ratio', description: 'limited requests that failed (network error or 5xx)' },
     ...(['admitted', 'limited'] as const).flatMap((kind) =>
-      (['p50', 'p95', 'p99'] as const).map((p) => ({ name: `latency.${kind}.${p}`, dimension: 'duration' as const, description: `${p} latency of ${kind} responses` })),
+      latencyMetricSpecs(`latency.${kind}`, `the latency of ${kind} responses`),
     ),
   ],
   thresholds: [

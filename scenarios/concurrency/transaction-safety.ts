@@ -14,6 +14,7 @@ import { judgeTransfers } from '../lib/transfer-oracle.ts';
 import { MAX_TRANSFER_AMOUNT, classifyTransfer, planTransfers } from '../lib/transfer-plan.ts';
 import type { PlannedTransfer, TransferFamily, TransferOutcome } from '../lib/transfer-plan.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
 
 interface TransferParams {
   readonly [key: string]: number;
@@ -53,9 +54,7 @@ const definition: ScenarioDefinition<TransferParams> = {
     { name: 'conservation.violations', dimension: 'count', description: 'accounts whose balance disagrees with the ledger, plus 1 if the total changed' },
     { name: 'ledger.mismatches', dimension: 'count', description: 'acknowledged transfers missing from the ledger, entries never acknowledged or with other content' },
     { name: 'aborted.visible', dimension: 'count', description: 'ledger entries with the amount or recipient only faulted transfers had' },
-    { name: 'latency.p50', dimension: 'duration', description: 'transfer latency, median' },
-    { name: 'latency.p95', dimension: 'duration', description: 'transfer latency, 95th percentile' },
-    { name: 'latency.p99', dimension: 'duration', description: 'transfer latency, 99th percentile' },
+    ...latencyMetricSpecs('latency', 'transfer latency'),
     { name: 'errors.rate', dimension: 'ratio', description: 'transfers answered neither 201 nor 500 injected_fault' },
   ],
   thresholds: ['conservation.violations == 0', 'ledger.mismatches == 0', 'errors.rate == 0', 'latency.p99 < 2s'],
@@ -108,7 +107,7 @@ async function run(ctx: ScenarioContext, p: TransferParams): Promise<ScenarioOut
       'conservation.violations': verdict.conservationViolations,
       'ledger.mismatches': verdict.ledgerMismatches,
       'aborted.visible': verdict.abortedVisible,
-      ...(summary === null ? {} : { 'latency.p50': summary.p50, 'latency.p95': summary.p95, 'latency.p99': summary.p99 }),
+      ...latencyMetricValues(summary, 'latency'),
       'errors.rate': plan.length === 0 ? 0 : verdict.unexpected / plan.length,
     },
     checks: verdict.checks,

@@ -6,6 +6,10 @@
 import { createPoolTransport, SATURATION_BOUNDS } from '../../src/load/index.ts';
 import type { BurstResult, ExchangeHandler, RequestSpec, SaturationBounds, Transport } from '../../src/load/index.ts';
 import type { ScenarioContext } from '../../src/scenario/context-types.ts';
+import type { LatencyStat } from '../../src/scenario/latency-metrics.ts';
+
+/** What the burst scenarios report of a burst's latency: the tail matters, so the slowest answer too. */
+export const BURST_LATENCY_STATS: readonly LatencyStat[] = ['p50', 'p95', 'p99', 'max'];
 
 /** Harmless request that opens each connection before the barrier (public, not rate limited). */
 export const CAPTURE_WARMUP_REQUEST: RequestSpec = { method: 'GET', path: '/healthz' };

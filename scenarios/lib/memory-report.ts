@@ -12,6 +12,7 @@ import { gcDelta } from './memory-sampling.ts';
 import type { MemoryReading, MemoryWatched, SettleMethod } from './memory-sampling.ts';
 import type { MemoryOperation } from './memory-workload.ts';
 import type { MemoryGcParams } from '../scalability/memory-gc.ts';
+import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
 
 const MIB = 1024 * 1024;
 /** Batches quoted as evidence in a failed check. */
@@ -43,9 +44,7 @@ export const MEMORY_METRIC_SPECS: readonly MetricSpec[] = [
   { name: 'gc.pause_total', dimension: 'duration', description: 'GC pause time during the batches' },
   { name: 'gc.pause_per_1k_ops', dimension: 'duration', description: 'GC pause time per thousand operations' },
   { name: 'eventloop.lag_p99_max', dimension: 'duration', description: 'worst per-batch p99 event-loop delay of the target' },
-  { name: 'latency.p50', dimension: 'duration', description: 'median latency of the measured operations' },
-  { name: 'latency.p95', dimension: 'duration', description: 'p95 latency of the measured operations' },
-  { name: 'latency.p99', dimension: 'duration', description: 'p99 latency of the measured operations' },
+  ...latencyMetricSpecs('latency', 'the measured operations'),
   { name: 'throughput', dimension: 'rate', description: 'operations per second over the batches' },
   { name: 'errors.rate', dimension: 'ratio', description: 'operations that failed or answered other than 2xx' },
 ];
@@ -119,7 +118,7 @@ export function reportMemory(input: ReportInput): ScenarioOutput {
       'gc.pause_total': gcPause,
       'gc.pause_per_1k_ops': operations === 0 ? 0 : (gcPause / operations) * 1000,
       'eventloop.lag_p99_max': Math.max(0, ...batches.map((b) => b.after.sample.eventLoopLagP99Ms ?? 0)),
-      ...(summary === null ? {} : { 'latency.p50': summary.p50, 'latency.p95': summary.p95, 'latency.p99': summary.p99 }),
+      ...latencyMetricValues(summary, 'latency'),
       throughput: busyMs === 0 ? 0 : (completed / busyMs) * 1000,
       'errors.rate': completed === 0 ? 1 : (completed - ok) / completed,
     },

@@ -5,6 +5,7 @@ import type { Check, ScenarioOutput } from '../../src/scenario/definition.ts';
 import type { TestUser } from '../../src/scenario/fixtures.ts';
 import type { Attempt, RateLimitVerdict, Violation } from './ratelimit-oracle.ts';
 import type { TrafficSink } from './ratelimit-traffic.ts';
+import { latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
 
 /** Violations quoted per check. */
 const EVIDENCE = 3;
@@ -84,8 +85,8 @@ export function report({ sink, verdict, limit, windowMs, everyone, families, ins
       state_mismatches: mismatches.length,
       ambiguous: verdict.ambiguous,
       'errors.rate': attempts.length === 0 ? 0 : failed.length / attempts.length,
-      ...(admitted === null ? {} : { 'latency.admitted.p50': admitted.p50, 'latency.admitted.p95': admitted.p95, 'latency.admitted.p99': admitted.p99 }),
-      ...(limited === null ? {} : { 'latency.limited.p50': limited.p50, 'latency.limited.p95': limited.p95, 'latency.limited.p99': limited.p99 }),
+      ...latencyMetricValues(admitted, 'latency.admitted'),
+      ...latencyMetricValues(limited, 'latency.limited'),
     },
     checks,
     histograms: {

@@ -20,6 +20,7 @@ import { planReads } from '../lib/cachehit-plan.ts';
 import { probeTtl, ttlMarginMs } from '../lib/cachehit-ttl.ts';
 import { tappedPool } from '../lib/query-header-tap.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
 
 /** Most families the scenario creates: a target reporting a huge cache gets a clear error, not an hour of fixtures. */
 const MAX_FAMILIES = 50_000;
@@ -76,9 +77,7 @@ const definition: ScenarioDefinition<Params> = {
     { name: 'evictions.invalidation', dimension: 'count', description: 'entries invalidated by writes during the phases (none expected: the phases only read)' },
     { name: 'reads', dimension: 'count', description: 'family reads answered' },
     { name: 'errors.rate', dimension: 'ratio', description: 'reads that failed or answered other than 200' },
-    { name: 'latency.p50', dimension: 'duration', description: 'read latency, median (hits and misses together)' },
-    { name: 'latency.p95', dimension: 'duration', description: 'read latency, 95th percentile' },
-    { name: 'latency.p99', dimension: 'duration', description: 'read latency, 99th percentile' },
+    ...latencyMetricSpecs('latency', 'read latency (hits and misses together)'),
     { name: 'throughput', dimension: 'rate', description: 'reads per second over the three read phases' },
   ],
   thresholds: ['hit_rate.disagreements == 0', 'hit_rate.deviations == 0', 'ttl.violations == 0', 'errors.rate == 0', 'latency.p99 < 1s'],
@@ -213,7 +212,7 @@ async function run(ctx: ScenarioContext, p: Params): Promise<ScenarioOutput> {
       'evictions.invalidation': total((v) => v.evictedInvalidation),
       reads,
       'errors.rate': sent === 0 ? 0 : failed / sent,
-      ...(latency === null ? {} : { 'latency.p50': latency.p50, 'latency.p95': latency.p95, 'latency.p99': latency.p99 }),
+      ...latencyMetricValues(latency, 'latency'),
       ...(loadMs > 0 ? { throughput: runs.reduce((s, r) => s + r.result.completed, 0) / (loadMs / 1000) } : {}),
     },
     checks,

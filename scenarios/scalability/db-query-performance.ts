@@ -13,7 +13,8 @@ import type { Check, ScenarioDefinition, ScenarioOutput } from '../../src/scenar
 import type { ScenarioContext } from '../../src/scenario/context-types.ts';
 import { summarizeLoadRun } from '../../src/scenario/load-summary.ts';
 import { tappedPool } from '../lib/query-header-tap.ts';
-import { CREATION_QUERIES, OPTIONAL_CREATION_QUERIES, percentileMetrics, percentileSpecs, queryMetricPrefix, queryMetricSpecs } from '../lib/query-latency.ts';
+import { CREATION_QUERIES, OPTIONAL_CREATION_QUERIES, QUERY_STATS, queryMetricPrefix, queryMetricSpecs } from '../lib/query-latency.ts';
+import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
 import { compareQueryTotals, deltaTotals, queryTotalsFromMetrics } from '../lib/query-metrics-agreement.ts';
 import { ServerTimingRecorder } from '../lib/query-server-timing.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
@@ -48,9 +49,9 @@ const definition: ScenarioDefinition<Params> = {
     soak: { ...smoke, ratePerSec: 150, durationMs: 180_000, connections: 32 },
   },
   metrics: [
-    ...percentileSpecs('latency', 'end-to-end creation latency from the intended send time (coordinated-omission corrected)'),
-    ...percentileSpecs('latency.uncorrected', 'end-to-end creation latency from the wire send'),
-    ...percentileSpecs('db', 'the sum of all Server-Timing durations of one response'),
+    ...latencyMetricSpecs('latency', 'end-to-end creation latency from the intended send time (coordinated-omission corrected)'),
+    ...latencyMetricSpecs('latency.uncorrected', 'end-to-end creation latency from the wire send'),
+    ...latencyMetricSpecs('db', 'the sum of all Server-Timing durations of one response'),
     ...queryMetricSpecs(),
     { name: 'db.share', dimension: 'ratio', description: 'mean DB time per response over mean uncorrected end-to-end latency' },
     { name: 'creations', dimension: 'count', description: 'families created (201)' },
@@ -140,9 +141,9 @@ async function run(ctx: ScenarioContext, p: Params): Promise<ScenarioOutput> {
   const perQuery = [...timings.histograms()].map(([query, h]) => ({ query, summary: summarize(h) }));
   const dbTimeMs = Object.values(report.totals).reduce((s, t) => s + t.sumMs, 0);
   const metrics: Record<string, number> = {
-    ...percentileMetrics(e2e, 'latency'),
-    ...percentileMetrics(e2eRaw, 'latency.uncorrected'),
-    ...percentileMetrics(db, 'db'),
+    ...latencyMetricValues(e2e, 'latency'),
+    ...latencyMetricValues(e2eRaw, 'latency.uncorrected'),
+    ...latencyMetricValues(db, 'db'),
     creations: created,
     throughput: result.durationMs > 0 ? created / (result.durationMs / 1000) : 0,
     'errors.rate': result.sent === 0 ? 0 : (result.sent - created) / result.sent,
@@ -151,7 +152,7 @@ async function run(ctx: ScenarioContext, p: Params): Promise<ScenarioOutput> {
     'metrics.disagreements': agreement.disagreements.length,
   };
   const known = new Set<string>([...CREATION_QUERIES, ...OPTIONAL_CREATION_QUERIES]);
-  for (const { query, summary } of perQuery) if (known.has(query)) Object.assign(metrics, percentileMetrics(summary, queryMetricPrefix(query), true));
+  for (const { query, summary } of perQuery) if (known.has(query)) Object.assign(metrics, latencyMetricValues(summary, queryMetricPrefix(query), QUERY_STATS));
   if (e2eRaw !== null && e2eRaw.mean > 0 && report.responses > 0) metrics['db.share'] = dbTimeMs / report.responses / e2eRaw.mean;
 
   const nonCreated = Object.entries(result.statusCounts).filter(([s]) => s !== '201');
