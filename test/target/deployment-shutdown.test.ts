@@ -35,7 +35,8 @@ describe('target CLI', () => {
     } finally {
       target.child.kill('SIGKILL');
     }
-  });
+    // Three tsx processes start while the parallel group loads both cores: as long as waitForLine allows.
+  }, 90_000);
 
   it('exits 2 with a message on bad flags, before starting anything', async () => {
     for (const args of [['--instances', 'two'], ['--rate-limit', '5 per minute'], ['--lb', 'random'], ['--no-such-flag']]) {
