@@ -21,8 +21,12 @@ export class BucketCounter {
 
   /** Records a latency in ms, as µs with a 1 µs floor (as `recordMillis` does). */
   recordMillis(ms: number): void {
-    let v = Math.round(ms * 1000);
-    if (v < 1) v = 1;
+    const v = Math.round(ms * 1000);
+    this.recordMicros(v < 1 ? 1 : v);
+  }
+
+  /** Records a whole number of µs, 0 included (lateness: on time is exactly 0). */
+  recordMicros(v: number): void {
     this.total++;
     if (v > MAX_FAST_VALUE) {
       this.#overflow.push(v);

@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { createLatencyHistogram, encodeHistogram } from '../measure/histogram.ts';
-import type { Histogram } from '../measure/histogram.ts';
+import { BucketCounter } from './bucket-counter.ts';
 import { LOAD_DEFAULTS, SATURATION_BOUNDS } from './defaults.ts';
 import type { SaturationBounds } from './defaults.ts';
 
@@ -20,7 +20,8 @@ export interface GeneratorSaturation {
 }
 
 export class SelfCheck {
-  readonly #lateness: Histogram = createLatencyHistogram();
+  // Recorded on the open model's send path: the flat counter, flushed into a histogram once at the end.
+  readonly #lateness = new BucketCounter();
   readonly #loop: IntervalHistogram;
   #latenessCount = 0;
 
@@ -33,7 +34,7 @@ export class SelfCheck {
   lateness(ms: number): void {
     this.#latenessCount++;
     // Recorded in µs without the 1 µs floor of latencies: on time is exactly 0.
-    this.#lateness.recordValue(ms > 0 ? Math.round(ms * 1000) : 0);
+    this.#lateness.recordMicros(ms > 0 ? Math.round(ms * 1000) : 0);
   }
 
   /** Stops the monitor and returns the figures; call exactly once. */
@@ -42,12 +43,14 @@ export class SelfCheck {
     // The monitor samples every `resolution` ms; its values include that period (ns).
     const eventLoopDelayP99Ms = this.#loop.count > 0 ? this.#loop.percentile(99) / 1e6 : 0;
     const hasLateness = this.#latenessCount > 0;
+    const histogram = createLatencyHistogram();
+    this.#lateness.flushInto(histogram);
     const result = {
-      latenessP99Ms: hasLateness ? this.#lateness.getValueAtPercentile(99) / 1000 : null,
-      lateness: hasLateness ? encodeHistogram(this.#lateness) : null,
+      latenessP99Ms: hasLateness ? histogram.getValueAtPercentile(99) / 1000 : null,
+      lateness: hasLateness ? encodeHistogram(histogram) : null,
       eventLoopDelayP99Ms,
     };
-    this.#lateness.destroy();
+    histogram.destroy();
     return result;
   }
 }

@@ -27,6 +27,26 @@ describe('BucketCounter', () => {
     );
   });
 
+  it('records whole microseconds, 0 included, exactly as direct recording does (the lateness path)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5_000_000 })), { minLength: 1, maxLength: 300 }), (micros) => {
+        const direct = createLatencyHistogram();
+        const viaCounter = createLatencyHistogram();
+        const counter = new BucketCounter();
+        for (const us of micros) {
+          direct.recordValue(us);
+          counter.recordMicros(us);
+        }
+        counter.flushInto(viaCounter);
+        expect(viaCounter.totalCount).toBe(direct.totalCount);
+        for (const p of PERCENTILES) expect(viaCounter.getValueAtPercentile(p)).toBe(direct.getValueAtPercentile(p));
+        direct.destroy();
+        viaCounter.destroy();
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('empties itself on flush', () => {
     const counter = new BucketCounter();
     counter.recordMillis(1.5);
