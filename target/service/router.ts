@@ -24,15 +24,17 @@ export class Router<R extends RoutePattern> {
     this.compiled = routes.map((route) => ({ route, segments: route.pattern.split('/').slice(1) }));
   }
 
-  /** The route for `method` and `path` (the request target without its query string). */
+  /** The route for `method` and `path` (the request target without its query string); HEAD is served by GET routes (RFC 9110). */
   match(method: string, path: string): RouteMatch<R> {
+    // node:http sends no body for a HEAD request, so the GET handler answers it with the same headers.
+    const wanted = method === 'HEAD' ? 'GET' : method;
     const segments = path.split('/').slice(1);
     const allowed: string[] = [];
     let pattern: string | null = null;
     for (const { route, segments: expected } of this.compiled) {
       const params = matchSegments(expected, segments);
       if (params === null) continue;
-      if (route.method === method) return { kind: 'found', route, params };
+      if (route.method === wanted) return { kind: 'found', route, params };
       allowed.push(route.method);
       pattern ??= route.pattern;
     }

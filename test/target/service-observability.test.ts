@@ -1,6 +1,7 @@
 // x-instance-id everywhere, Server-Timing per query, /metrics with the documented names, unexpected errors as a logged 500.
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SERVICE_CONFIG, TARGET_HOST } from '../../target/config.ts';
 import type { Family } from '../../target/domain.ts';
@@ -134,5 +135,17 @@ describe('unexpected errors', () => {
       await client.close();
       await service.close();
     }
+  });
+});
+
+describe('HEAD', () => {
+  it('is answered wherever GET is, with the same headers and no body (RFC 9110)', async () => {
+    const health = await request(`${running.url}/healthz`, { method: 'HEAD' });
+    expect(health.statusCode).toBe(200);
+    expect(health.headers['x-instance-id']).toBe('observed');
+    expect(await health.body.text()).toBe('');
+    const unknown = await request(`${running.url}/no-such-route`, { method: 'HEAD' });
+    expect(unknown.statusCode).toBe(404);
+    await unknown.body.dump();
   });
 });
