@@ -74,8 +74,11 @@ export type StoreSpec =
 export type StoreChoice = 'auto' | 'mongo' | 'sqlite';
 export const DEFAULT_STORE_CHOICE: StoreChoice = 'auto';
 
-export type BalancerStrategy = 'round-robin' | 'least-connections';
+export const BALANCER_STRATEGIES = ['round-robin', 'least-connections'] as const;
+export type BalancerStrategy = (typeof BALANCER_STRATEGIES)[number];
 export const DEFAULT_BALANCER_STRATEGY: BalancerStrategy = 'round-robin';
 export const DEFAULT_INSTANCES = 1;
+/** 0 asks the OS for a free port; the deployment reports the one it got. */
+export const DEFAULT_PORT = 0;
 /** Loopback only: the service is a load-test target, never exposed. */
 export const TARGET_HOST = '127.0.0.1';

@@ -1,6 +1,6 @@
 /** Process entry of the balancer: reads BalancerOptions from the environment, listens, reports ready over IPC. */
 import { z } from 'zod';
-import { TARGET_HOST } from '../config.ts';
+import { BALANCER_STRATEGIES, TARGET_HOST } from '../config.ts';
 import { BALANCER_OPTIONS_ENV } from '../deployment/protocol.ts';
 import type { BalancerOptions, ChildToParent, ParentToChild } from '../deployment/protocol.ts';
 import { createBalancer } from './proxy.ts';
@@ -10,7 +10,7 @@ export const BALANCER_DRAIN_MS = 2_000;
 
 const optionsSchema = z.strictObject({
   port: z.number().int().min(0).max(65_535),
-  strategy: z.enum(['round-robin', 'least-connections']),
+  strategy: z.enum(BALANCER_STRATEGIES),
   backends: z.array(z.strictObject({ instanceId: z.string().min(1), url: z.url() })).min(1),
 });
 

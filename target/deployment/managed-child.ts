@@ -61,6 +61,9 @@ function isReady(m: ChildToParent): m is Extract<ChildToParent, { type: 'ready' 
   return m.type === 'ready';
 }
 
+/** A child that never became ready has no requests to finish: SIGKILL follows SIGTERM after this. */
+const NOT_READY_KILL_AFTER_MS = 1_000;
+
 /** Forks `spec.file` and resolves once it reports ready; rejects with TargetStartError otherwise (and leaves no process behind). */
 export async function startChild(spec: ChildSpec): Promise<ManagedChild> {
   const tail = new TailBuffer();
@@ -127,7 +130,7 @@ export async function startChild(spec: ChildSpec): Promise<ManagedChild> {
   const ready = await nextMessage(isReady, spec.readyTimeoutMs);
   if (ready === null) {
     const stillRunning = child.exitCode === null && child.signalCode === null;
-    if (stillRunning) await kill('SIGTERM', 1_000);
+    if (stillRunning) await kill('SIGTERM', NOT_READY_KILL_AFTER_MS);
     const exit = await exited;
     const what = stillRunning ? `was not ready within ${spec.readyTimeoutMs} ms (stopped it)` : `exited before it was ready (${describeExit(exit)})`;
     throw new TargetStartError(`${spec.name} (pid ${pid}) ${what}; see its output below, or raise the ready timeout on a slow machine`, tail.text());

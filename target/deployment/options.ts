@@ -2,6 +2,7 @@
 import {
   DEFAULT_BALANCER_STRATEGY,
   DEFAULT_INSTANCES,
+  DEFAULT_PORT,
   DEFAULT_SERVICE_CONFIG,
   DEFAULT_STORE_CHOICE,
 } from '../config.ts';
@@ -77,7 +78,7 @@ export function resolveDeploymentOptions(options: DeploymentOptions, base: Servi
   const service = mergeServiceConfig(base, options.faults === undefined ? options.service : { ...options.service, faults: options.faults });
   const resolved: ResolvedDeploymentOptions = {
     instances: options.instances ?? DEFAULT_INSTANCES,
-    port: options.port ?? 0,
+    port: options.port ?? DEFAULT_PORT,
     store: options.store ?? DEFAULT_STORE_CHOICE,
     mongoUri: options.mongoUri,
     service,

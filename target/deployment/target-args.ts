@@ -1,7 +1,10 @@
 /** The target CLI's flags: defined once from config.ts, parsed and validated with yargs, mapped to DeploymentOptions. */
 import yargs from 'yargs';
 import {
+  BALANCER_STRATEGIES,
   DEFAULT_BALANCER_STRATEGY,
+  DEFAULT_PORT,
+  DEFAULT_SERVICE_CONFIG,
   DEFAULT_CACHE,
   DEFAULT_FAMILY_LIMIT,
   DEFAULT_INITIAL_BALANCE,
@@ -11,12 +14,11 @@ import {
   DEFAULT_STORE_CHOICE,
   SQLITE_SYNCHRONOUS_MODES,
 } from '../config.ts';
-import type { BalancerStrategy, RateLimitConfig, StoreChoice } from '../config.ts';
+import type { RateLimitConfig, StoreChoice } from '../config.ts';
 import { DEFAULT_READY_TIMEOUT_MS, MAX_INSTANCES } from './options.ts';
 import type { DeploymentOptions } from './options.ts';
 
 const STORE_CHOICES: readonly StoreChoice[] = ['auto', 'mongo', 'sqlite'];
-const STRATEGIES: readonly BalancerStrategy[] = ['round-robin', 'least-connections'];
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 const RATE_LIMIT_PATTERN = /^(\d+)\/(\d+)(ms|s|m|h)$/;
 
@@ -54,11 +56,11 @@ export async function parseTargetArgs(argv: readonly string[]): Promise<ParsedTa
     .usage('$0 [options]\n\nStarts the reference family service: N instance processes, with a load balancer in front when N > 1.')
     .options({
       instances: { type: 'number', default: DEFAULT_INSTANCES, describe: `Instance processes (1-${MAX_INSTANCES})` },
-      port: { type: 'number', default: 0, describe: 'Port of the balancer (or of the single instance); 0 picks a free one' },
+      port: { type: 'number', default: DEFAULT_PORT, describe: 'Port of the balancer (or of the single instance); 0 picks a free one' },
       store: { choices: STORE_CHOICES, default: DEFAULT_STORE_CHOICE, describe: 'auto: MongoDB when a URI or mongod is at hand, else SQLite' },
       'mongo-uri': { type: 'string', describe: 'MongoDB connection string (default: $MONGODB_URI when set)' },
-      faults: { type: 'boolean', default: false, describe: 'Enable x-fault headers and /_faults/* (fault injection)' },
-      lb: { choices: STRATEGIES, default: DEFAULT_BALANCER_STRATEGY, describe: 'Balancing strategy for N > 1' },
+      faults: { type: 'boolean', default: DEFAULT_SERVICE_CONFIG.faults, describe: 'Enable x-fault headers and /_faults/* (fault injection)' },
+      lb: { choices: BALANCER_STRATEGIES, default: DEFAULT_BALANCER_STRATEGY, describe: 'Balancing strategy for N > 1' },
       'family-limit': { type: 'number', default: DEFAULT_FAMILY_LIMIT, describe: 'Most families one user may own' },
       'initial-balance': { type: 'number', default: DEFAULT_INITIAL_BALANCE, describe: "Tokens in a new family's account" },
       'rate-limit': { type: 'string', default: formatRateLimit(DEFAULT_RATE_LIMIT), describe: 'Per-user limit on creations, invitations, transfers: LIMIT/WINDOW (ms|s|m|h)' },
