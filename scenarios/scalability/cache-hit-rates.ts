@@ -17,6 +17,7 @@ import { LruTtlModel } from '../lib/cachehit-model.ts';
 import { cacheCounters, counterDelta, judgePhase, PhaseTap, runReadPhase } from '../lib/cachehit-phase.ts';
 import type { CacheCounters, PhaseVerdict } from '../lib/cachehit-phase.ts';
 import { planReads } from '../lib/cachehit-plan.ts';
+import type { PlanShape } from '../lib/cachehit-plan.ts';
 import { probeTtl, ttlMarginMs } from '../lib/cachehit-ttl.ts';
 import { tappedPool } from '../lib/query-header-tap.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
@@ -25,18 +26,12 @@ import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/late
 /** Most families the scenario creates: a target reporting a huge cache gets a clear error, not an hour of fixtures. */
 const MAX_FAMILIES = 50_000;
 
-type Params = {
+/** The read plan's shape (PlanShape) plus what the scenario asks of the target and how it reads. */
+type Params = PlanShape & {
   readonly [key: string]: number;
   /** Capacity and TTL asked of the embedded target; the scenario uses what /metrics then reports. */
   readonly cacheEntries: number;
   readonly ttlMs: number;
-  readonly scanFactor: number;
-  readonly scanPasses: number;
-  readonly hotFraction: number;
-  readonly hotRounds: number;
-  readonly mixedFactor: number;
-  readonly mixedHotShare: number;
-  readonly ttlFamilies: number;
   /** Reads in flight at once: low, so the target sees the reads in about the planned order. */
   readonly concurrency: number;
   /** Families per user: below the default family limit (10). */

@@ -45,7 +45,7 @@ export function planRun(request: PlanRequest): PlannedScenario[] {
   return selected.map((definition) => {
     const own = overrides.get(definition.id) ?? [];
     const overridden = new Set(own.map((t) => t.metric));
-    const defaults = definition.thresholds.map((source) => bindOrThrow(source, definition)).filter((t) => !overridden.has(t.metric));
+    const defaults = bindDefaultThresholds(definition).filter((t) => !overridden.has(t.metric));
     return { definition, params: definition.profiles[request.profile], thresholds: [...defaults, ...own] };
   });
 }
@@ -71,6 +71,11 @@ function collectOverrides(request: PlanRequest, byId: ReadonlyMap<string, Scenar
     add(parsed.threshold.scenarioId, arg, '--threshold');
   }
   return out;
+}
+
+/** The definition's own thresholds, bound to its metrics; a bad one is a UsageError naming the scenario. */
+export function bindDefaultThresholds(definition: ScenarioDefinition): Threshold[] {
+  return definition.thresholds.map((source) => bindOrThrow(source, definition));
 }
 
 function bindOrThrow(source: string, definition: ScenarioDefinition, origin = `scenario ${definition.id}`): Threshold {

@@ -1,4 +1,5 @@
 /** Test data made quickly and in parallel through the service's own API (so it works on any target). */
+import type { Family } from '../../target/domain.ts';
 import type { JsonClient, JsonResponse } from './json-client.ts';
 
 /** Fixture requests in flight at once. */
@@ -11,16 +12,8 @@ export interface TestUser {
   readonly token: string;
 }
 
-export interface FamilyView {
-  readonly id: string;
-  readonly name: string;
-  readonly sbdUsername: string;
-  readonly ownerId: string;
-  readonly admins: readonly string[];
-  readonly members: readonly string[];
-  readonly balance: number;
-  readonly version: number;
-}
+/** A family as the family API answers it (the reference service's `Family`; scenarios read no `createdAt`). */
+export type FamilyView = Omit<Family, 'createdAt'>;
 
 /** A fixture step the target refused: the message names the request and the answer. */
 export class FixtureError extends Error {

@@ -6,7 +6,7 @@ import type { ScenarioDefinition } from '../../src/scenario/definition.ts';
 import type { FamilyView } from '../../src/scenario/fixtures.ts';
 import type { ScenarioResult } from '../../src/results/schema.ts';
 import type { Store } from '../../target/store/store.ts';
-import { runScenarioOn, startServiceInTest, storeWith } from './helpers/scenario-harness.ts';
+import { findCheck, runScenarioOn, startServiceInTest, storeWith } from './helpers/scenario-harness.ts';
 import type { ServiceInTest } from './helpers/scenario-harness.ts';
 
 const definition = familyCreation as unknown as ScenarioDefinition;
@@ -24,11 +24,6 @@ async function runAgainstBroken(wrap: (inner: Store) => Store): Promise<Scenario
   return runScenarioOn(definition, { params: SMALL, mode: { kind: 'external', url: service.url } });
 }
 
-function check(result: ScenarioResult, prefix: string): ScenarioResult['checks'][number] {
-  const found = result.checks.find((c) => c.name.startsWith(prefix));
-  if (found === undefined) throw new Error(`no check named '${prefix}...' in ${result.checks.map((c) => c.name).join(', ')}`);
-  return found;
-}
 
 describe('family-creation scenario', () => {
   it('passes at the smoke profile on the embedded target (2 instances), with sane metrics', async () => {
@@ -57,11 +52,11 @@ describe('family-creation scenario', () => {
     const result = await runAgainstBroken((inner) =>
       storeWith(inner, { createFamily: (input, ctx) => inner.createFamily({ ...input, familyLimit: Number.MAX_SAFE_INTEGER }, ctx) }));
     expect(result.status).toBe('failed');
-    const over = check(result, 'no owner above the family limit');
+    const over = findCheck(result, 'no owner above the family limit');
     expect(over.passed).toBe(false);
     expect(over.actual).toBe(SMALL.racers);
     expect(over.detail).toMatch(/owns 6/);
-    expect(check(result, 'racing creations').passed).toBe(false);
+    expect(findCheck(result, 'racing creations').passed).toBe(false);
     expect(result.metrics['limit.violations']).toBe(SMALL.racers);
   });
 
@@ -77,7 +72,7 @@ describe('family-creation scenario', () => {
         },
       }));
     expect(result.status).toBe('failed');
-    const sbd = check(result, 'sbdUsernames are family_<slug>');
+    const sbd = findCheck(result, 'sbdUsernames are family_<slug>');
     expect(sbd.passed).toBe(false);
     expect(sbd.detail).toMatch(/suffixes|->/);
     expect(result.metrics['sbd.violations']).toBeGreaterThan(0);

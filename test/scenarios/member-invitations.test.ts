@@ -5,7 +5,7 @@ import type { ScenarioDefinition } from '../../src/scenario/definition.ts';
 import type { ScenarioResult } from '../../src/results/schema.ts';
 import { DomainError } from '../../target/domain.ts';
 import type { Store } from '../../target/store/store.ts';
-import { runScenarioOn, startServiceInTest, storeWith } from './helpers/scenario-harness.ts';
+import { findCheck, runScenarioOn, startServiceInTest, storeWith } from './helpers/scenario-harness.ts';
 import type { ServiceInTest } from './helpers/scenario-harness.ts';
 
 const definition = memberInvitations as unknown as ScenarioDefinition;
@@ -22,11 +22,6 @@ async function runAgainstBroken(wrap: (inner: Store) => Store): Promise<Scenario
   return runScenarioOn(definition, { params: SMALL, mode: { kind: 'external', url: service.url } });
 }
 
-function check(result: ScenarioResult, prefix: string): ScenarioResult['checks'][number] {
-  const found = result.checks.find((c) => c.name.startsWith(prefix));
-  if (found === undefined) throw new Error(`no check named '${prefix}...' in ${result.checks.map((c) => c.name).join(', ')}`);
-  return found;
-}
 
 describe('member-invitations scenario', () => {
   it('passes at the smoke profile on the embedded target (2 instances), with sane metrics', async () => {
@@ -61,13 +56,13 @@ describe('member-invitations scenario', () => {
       return inner;
     });
     expect(result.status).toBe('failed');
-    const dup = check(result, 'one pending invitation per');
+    const dup = findCheck(result, 'one pending invitation per');
     expect(dup.passed).toBe(false);
     expect(dup.actual).toBe(SMALL.families * SMALL.contested);
     expect(dup.detail).toMatch(/2 invitations/);
-    expect(check(result, 'simultaneous invitations').passed).toBe(false);
+    expect(findCheck(result, 'simultaneous invitations').passed).toBe(false);
     expect(result.metrics['invitations.duplicates']).toBe(SMALL.families * SMALL.contested);
-    expect(check(result, 'exactly one pending invitation per invited').actual).toBe(SMALL.families * SMALL.contested);
+    expect(findCheck(result, 'exactly one pending invitation per invited').actual).toBe(SMALL.families * SMALL.contested);
   });
 
   it('fails on the read-back when a second pending invitation is committed but answered 409 invitation_pending', async () => {
@@ -92,7 +87,7 @@ describe('member-invitations scenario', () => {
       });
     });
     expect(result.status).toBe('failed');
-    const readBack = check(result, 'exactly one pending invitation per invited');
+    const readBack = findCheck(result, 'exactly one pending invitation per invited');
     expect(readBack.passed).toBe(false);
     expect(readBack.actual).toBe(SMALL.families * SMALL.contested);
     expect(readBack.detail).toMatch(/^family [0-9a-f-]{36} \/ invitee [0-9a-f-]{36}: 2 pending(; |$)/);
@@ -114,11 +109,11 @@ describe('member-invitations scenario', () => {
         },
       }));
     expect(result.status).toBe('failed');
-    const lost = check(result, 'no lost acceptance');
+    const lost = findCheck(result, 'no lost acceptance');
     expect(lost.passed).toBe(false);
     expect(lost.actual).toBe(SMALL.families * SMALL.invitees);
     expect(lost.detail).toMatch(/not in family/);
-    expect(check(result, 'membership exact').passed).toBe(false);
+    expect(findCheck(result, 'membership exact').passed).toBe(false);
     expect(result.metrics['acceptances.lost']).toBe(SMALL.families * SMALL.invitees);
   });
 
@@ -137,10 +132,10 @@ describe('member-invitations scenario', () => {
         },
       }));
     expect(result.status).toBe('failed');
-    const doubles = check(result, 'raced accepts');
+    const doubles = findCheck(result, 'raced accepts');
     expect(doubles.passed).toBe(false);
     expect(doubles.actual).toBe(SMALL.families * SMALL.racedAccepts);
     expect(doubles.detail).toMatch(/200 \+ 200/);
-    expect(check(result, 'membership exact').passed).toBe(true);
+    expect(findCheck(result, 'membership exact').passed).toBe(true);
   });
 });

@@ -16,8 +16,7 @@ import { systemClock } from '../../../src/clock.ts';
 import type { Profile } from '../../../src/config/defaults.ts';
 import type { ScenarioResult } from '../../../src/results/schema.ts';
 import type { ScenarioDefinition, ScenarioParams } from '../../../src/scenario/definition.ts';
-import { bindThreshold } from '../../../src/thresholds/bind.ts';
-import { parseThreshold } from '../../../src/thresholds/parse.ts';
+import { bindDefaultThresholds } from '../../../src/runner/plan.ts';
 import { runPlannedScenario } from '../../../src/runner/run-scenario.ts';
 import { openTargetSession } from '../../../src/runner/target-session.ts';
 import type { TargetMode } from '../../../src/runner/target-session.ts';
@@ -34,13 +33,7 @@ export interface RunOnOptions {
 export async function runScenarioOn(definition: ScenarioDefinition, options: RunOnOptions = {}): Promise<ScenarioResult> {
   const profile = options.profile ?? 'smoke';
   const params = { ...definition.profiles[profile], ...options.params } as ScenarioParams;
-  const thresholds = definition.thresholds.map((source) => {
-    const parsed = parseThreshold(source);
-    if (!parsed.ok) throw new Error(parsed.error);
-    const bound = bindThreshold(parsed.threshold, definition.metrics, definition.id);
-    if (!bound.ok) throw new Error(bound.error);
-    return bound.threshold;
-  });
+  const thresholds = bindDefaultThresholds(definition);
   const session = await openTargetSession(options.mode ?? { kind: 'embedded', store: 'sqlite' });
   try {
     const outcome = await runPlannedScenario(
@@ -93,4 +86,11 @@ export function storeWith(inner: Store, overrides: Partial<Store>): Store {
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** The check whose name starts with `prefix`; a missing one fails the test with the names there are. */
+export function findCheck(result: ScenarioResult, prefix: string): ScenarioResult['checks'][number] {
+  const found = result.checks.find((c) => c.name.startsWith(prefix));
+  if (found === undefined) throw new Error(`no check named '${prefix}...' in ${result.checks.map((c) => c.name).join(', ')}`);
+  return found;
 }

@@ -18,13 +18,12 @@ import type { Store } from '../../../target/store/store.ts';
 import { systemClock } from '../../../src/clock.ts';
 import type { Profile } from '../../../src/config/defaults.ts';
 import type { ScenarioResult } from '../../../src/results/schema.ts';
+import { bindDefaultThresholds } from '../../../src/runner/plan.ts';
 import { runPlannedScenario } from '../../../src/runner/run-scenario.ts';
 import { optionsFor } from '../../../src/runner/target-session.ts';
 import type { TargetSession } from '../../../src/runner/target-session.ts';
 import type { TargetView } from '../../../src/scenario/context-types.ts';
 import type { ScenarioDefinition, ScenarioParams } from '../../../src/scenario/definition.ts';
-import { bindThreshold } from '../../../src/thresholds/bind.ts';
-import { parseThreshold } from '../../../src/thresholds/parse.ts';
 
 export interface SharedSqliteCluster {
   /** The SQLite file every instance opens. */
@@ -87,13 +86,7 @@ export async function runScenarioOnCluster(
 ): Promise<ScenarioResult> {
   const profile = options.profile ?? 'smoke';
   const params = { ...definition.profiles[profile], ...options.params } as ScenarioParams;
-  const thresholds = definition.thresholds.map((source) => {
-    const parsed = parseThreshold(source);
-    if (!parsed.ok) throw new Error(parsed.error);
-    const bound = bindThreshold(parsed.threshold, definition.metrics, definition.id);
-    if (!bound.ok) throw new Error(bound.error);
-    return bound.threshold;
-  });
+  const thresholds = bindDefaultThresholds(definition);
   const first = cluster.instances[0];
   if (first === undefined) throw new Error('the cluster has no instance');
   const view: TargetView = {
