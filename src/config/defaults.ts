@@ -4,8 +4,8 @@ export type Profile = 'smoke' | 'standard' | 'soak';
 export const PROFILES: readonly Profile[] = ['smoke', 'standard', 'soak'];
 export const DEFAULT_PROFILE: Profile = 'standard';
 
-export type Suite = 'concurrency' | 'scalability' | 'all';
-export const SUITES: readonly Suite[] = ['concurrency', 'scalability', 'all'];
+export type Suite = 'concurrency' | 'scalability' | 'reliability' | 'all';
+export const SUITES: readonly Suite[] = ['concurrency', 'scalability', 'reliability', 'all'];
 export const DEFAULT_SUITE: Suite = 'all';
 
 /** Where runs write results.json and report.md: `reports/<timestamp>/`. */

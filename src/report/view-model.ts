@@ -3,7 +3,8 @@
  * templates print is a field of the results or derived here by a named function. Templates format.
  */
 import type { RunResults, ScenarioResult } from '../results/schema.ts';
-import type { LoadRunSummary, ScenarioGroup } from '../scenario/definition.ts';
+import { SCENARIO_GROUP_TITLES, SCENARIO_GROUPS } from '../scenario/definition.ts';
+import type { LoadRunSummary } from '../scenario/definition.ts';
 import type { Comparison } from './compare.ts';
 import { comparisonView } from './comparison-view.ts';
 import type { ComparisonView } from './comparison-view.ts';
@@ -15,10 +16,6 @@ import type { Recommendation } from './recommendations.ts';
 import { FAIL_ICON, latencyRows, PASS_ICON, scenarioView, STATUS_ICONS } from './scenario-view.ts';
 import type { LatencyRow, MetricCell, ScenarioView } from './scenario-view.ts';
 
-export const GROUP_TITLES: Readonly<Record<ScenarioGroup, string>> = {
-  concurrency: 'Concurrency and correctness',
-  scalability: 'Scalability and resources',
-};
 
 export interface FailureLine {
   readonly scenarioId: string;
@@ -49,7 +46,8 @@ export interface ReportView {
     readonly resources: readonly (MetricCell & { readonly title: string })[];
   };
   readonly scalability: { readonly logicalCores: number; readonly scenarios: readonly ScenarioView[] };
-  readonly reliability: readonly ReliabilityRow[];
+  /** The reliability group's scenarios (faults injected on purpose), and every scenario's correctness tally. */
+  readonly reliability: { readonly scenarios: readonly ScenarioView[]; readonly rows: readonly ReliabilityRow[] };
   readonly recommendations: readonly Recommendation[];
   readonly environment: EnvironmentView;
   readonly comparison: ComparisonView | null;
@@ -107,7 +105,7 @@ export function buildReportView(results: RunResults, comparison: Comparison | nu
       resources: results.scenarios.flatMap((s) => resourceMetrics(s)),
     },
     scalability: { logicalCores: results.environment.cpu.logicalCores, scenarios: scenarios.filter((s) => s.group === 'scalability') },
-    reliability: results.scenarios.map(reliabilityRow),
+    reliability: { scenarios: scenarios.filter((s) => s.group === 'reliability'), rows: results.scenarios.map(reliabilityRow) },
     recommendations: recommendations(results),
     environment: environmentView(results),
     comparison: comparison === null ? null : comparisonView(comparison),
@@ -121,9 +119,8 @@ function failureLines(scenarios: readonly ScenarioResult[]): FailureLine[] {
 }
 
 function groupsOf(scenarios: readonly ScenarioView[]): { title: string; scenarios: ScenarioView[] }[] {
-  const groups = Object.keys(GROUP_TITLES) as ScenarioGroup[];
-  return groups
-    .map((g) => ({ title: GROUP_TITLES[g], scenarios: scenarios.filter((s) => s.group === g) }))
+  return SCENARIO_GROUPS
+    .map((g) => ({ title: SCENARIO_GROUP_TITLES[g], scenarios: scenarios.filter((s) => s.group === g) }))
     .filter((g) => g.scenarios.length > 0);
 }
 

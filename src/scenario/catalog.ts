@@ -48,7 +48,7 @@ export async function loadFullCatalog(extraDir: string | undefined): Promise<Cat
   try {
     await readdir(extraDir);
   } catch {
-    throw new UsageError(`--scenarios-dir ${extraDir} cannot be read; give a directory with concurrency/ or scalability/ inside`);
+    throw new UsageError(`--scenarios-dir ${extraDir} cannot be read; give a directory with concurrency/, scalability/ or reliability/ inside`);
   }
   const all = [...builtin, ...(await loadCatalog(extraDir))];
   assertUniqueIds(all);

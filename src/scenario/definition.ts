@@ -7,8 +7,14 @@ import type { MetricSpec } from '../thresholds/bind.ts';
 import type { ScenarioContext } from './context-types.ts';
 import type { DeploymentNeeds } from './deployment-needs.ts';
 
-export type ScenarioGroup = 'concurrency' | 'scalability';
-export const SCENARIO_GROUPS: readonly ScenarioGroup[] = ['concurrency', 'scalability'];
+export type ScenarioGroup = 'concurrency' | 'scalability' | 'reliability';
+export const SCENARIO_GROUPS: readonly ScenarioGroup[] = ['concurrency', 'scalability', 'reliability'];
+/** Each group's heading, in the report and the README's scenario reference. */
+export const SCENARIO_GROUP_TITLES: Readonly<Record<ScenarioGroup, string>> = {
+  concurrency: 'Concurrency and correctness',
+  scalability: 'Scalability and resources',
+  reliability: 'Reliability under faults',
+};
 
 /** Parameters of one profile: plain JSON values, shown in the report as they are. */
 export type ScenarioParams = Readonly<Record<string, number | string | boolean | readonly number[]>>;
