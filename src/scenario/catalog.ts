@@ -38,6 +38,7 @@ const definitionShape = z.object({
   describe: z.function(),
   run: z.function(),
   deployment: z.function().optional(),
+  artillery: z.function().optional(),
   needsEmbeddedTarget: z.string().min(1).optional(),
 });
 

@@ -2,6 +2,7 @@
  * The scenario API: a scenario module default-exports a `ScenarioDefinition`. Scenarios never print,
  * never exit, never read argv: they get a context, run, and return plain data.
  */
+import type { ArtilleryTraffic } from '../artillery/traffic.ts';
 import type { Profile } from '../config/defaults.ts';
 import type { MetricSpec } from '../thresholds/bind.ts';
 import type { ScenarioContext } from './context-types.ts';
@@ -39,6 +40,8 @@ export interface ScenarioDefinition<P extends ScenarioParams = ScenarioParams> {
   /** Set when the scenario cannot run against an external --target, saying why (it is then skipped, never passed). */
   readonly needsEmbeddedTarget?: string;
   run(ctx: ScenarioContext, params: P): Promise<ScenarioOutput>;
+  /** The scenario's traffic for Artillery (export-artillery, run --engine artillery); absent = it cannot be expressed there. */
+  artillery?(params: P): ArtilleryTraffic;
 }
 
 /** One oracle's verdict: what was expected, what the service showed. */
