@@ -4,7 +4,7 @@
  * includes 0 or the slope is below a threshold — never a single before/after difference, which GC
  * timing can fake either way.
  */
-import { studentTQuantile } from './student-t.ts';
+import { fitPooledSlope } from './slope.ts';
 
 /** Growth below this is not called sustained: 32 B/op is 32 MB over a million-operation soak. */
 export const DEFAULT_GROWTH_THRESHOLD_BYTES_PER_OP = 32;
@@ -46,41 +46,21 @@ export function estimateGrowth(points: readonly GrowthPoint[], options: GrowthOp
   if (n < MIN_GROWTH_POINTS) {
     return { state: 'insufficient-data', points: n, reason: `need at least ${String(MIN_GROWTH_POINTS)} batches, got ${String(n)}; run more batches` };
   }
-  const meanX = points.reduce((s, p) => s + p.cumulativeOperations, 0) / n;
-  const meanY = points.reduce((s, p) => s + p.memoryBytes, 0) / n;
-  let sxx = 0;
-  let sxy = 0;
-  for (const p of points) {
-    const dx = p.cumulativeOperations - meanX;
-    sxx += dx * dx;
-    sxy += dx * (p.memoryBytes - meanY);
-  }
-  if (sxx === 0) {
+  const fit = fitPooledSlope([points.map((p) => ({ x: p.cumulativeOperations, y: p.memoryBytes }))], options.confidence ?? GROWTH_CONFIDENCE);
+  if (fit.state === 'insufficient-data') {
     return { state: 'insufficient-data', points: n, reason: 'every batch has the same operation count; take samples after different amounts of work' };
   }
-  const slope = sxy / sxx;
-  const intercept = meanY - slope * meanX;
-  let sse = 0;
-  for (const p of points) {
-    const residual = p.memoryBytes - (intercept + slope * p.cumulativeOperations);
-    sse += residual * residual;
-  }
-  const degreesOfFreedom = n - 2;
-  const standardError = Math.sqrt(sse / degreesOfFreedom / sxx);
-  const confidence = options.confidence ?? GROWTH_CONFIDENCE;
-  const halfWidth = studentTQuantile(1 - (1 - confidence) / 2, degreesOfFreedom) * standardError;
-  const ci = { low: slope - halfWidth, high: slope + halfWidth };
   const thresholdBytesPerOp = options.thresholdBytesPerOp ?? DEFAULT_GROWTH_THRESHOLD_BYTES_PER_OP;
-  const noGrowth = ci.low <= 0 || slope < thresholdBytesPerOp;
+  const noGrowth = fit.ci.low <= 0 || fit.slope < thresholdBytesPerOp;
   return {
     state: 'estimated',
     points: n,
-    slopeBytesPerOp: slope,
-    interceptBytes: intercept,
-    standardError,
-    degreesOfFreedom,
-    confidence,
-    ci,
+    slopeBytesPerOp: fit.slope,
+    interceptBytes: fit.intercept,
+    standardError: fit.standardError,
+    degreesOfFreedom: fit.degreesOfFreedom,
+    confidence: fit.confidence,
+    ci: fit.ci,
     thresholdBytesPerOp,
     verdict: noGrowth ? 'no-sustained-growth' : 'sustained-growth',
   };

@@ -2,7 +2,9 @@
  * results.json (and optionally a baseline comparison) -> the report's view model: every figure the
  * templates print is a field of the results or derived here by a named function. Templates format.
  */
-import type { RunResults, ScenarioResult } from '../results/schema.ts';
+import { failingTrends } from '../measure/resource-trend.ts';
+import type { ResourceTrend } from '../measure/resource-trend.ts';
+import type { ResourceTrends, RunResults, ScenarioResult } from '../results/schema.ts';
 import { SCENARIO_GROUP_TITLES, SCENARIO_GROUPS } from '../scenario/definition.ts';
 import type { LoadRunSummary } from '../scenario/definition.ts';
 import type { Comparison } from './compare.ts';
@@ -13,7 +15,8 @@ import type { Finding } from './findings.ts';
 import { metricKind } from './metric-kind.ts';
 import { recommendations } from './recommendations.ts';
 import type { Recommendation } from './recommendations.ts';
-import { FAIL_ICON, latencyRows, PASS_ICON, scenarioView, STATUS_ICONS } from './scenario-view.ts';
+import { formatBytes, significant } from './format.ts';
+import { FAIL_ICON, latencyRows, NOT_MEASURED_ICON, PASS_ICON, scenarioView, STATUS_ICONS } from './scenario-view.ts';
 import type { LatencyRow, MetricCell, ScenarioView } from './scenario-view.ts';
 
 
@@ -48,6 +51,8 @@ export interface ReportView {
   readonly scalability: { readonly logicalCores: number; readonly scenarios: readonly ScenarioView[] };
   /** The reliability group's scenarios (faults injected on purpose), and every scenario's correctness tally. */
   readonly reliability: { readonly scenarios: readonly ScenarioView[]; readonly rows: readonly ReliabilityRow[] };
+  /** Memory and open FDs over the whole run; null for files written before they were sampled. */
+  readonly resources: ResourceTrendsView | null;
   readonly recommendations: readonly Recommendation[];
   readonly environment: EnvironmentView;
   readonly comparison: ComparisonView | null;
@@ -63,6 +68,23 @@ export interface ReliabilityRow {
   readonly errors: number | null;
   readonly errorRate: MetricCell | null;
   readonly violations: readonly MetricCell[];
+}
+
+export interface ResourceTrendsView {
+  readonly enforced: boolean;
+  readonly intervalMs: number;
+  readonly rows: readonly {
+    readonly icon: string;
+    readonly process: string;
+    readonly resource: string;
+    readonly slope: string;
+    readonly ci: string;
+    readonly bound: string;
+    readonly verdict: string;
+    readonly samples: number;
+    readonly segments: number;
+  }[];
+  readonly unavailable: readonly string[];
 }
 
 export interface EnvironmentView {
@@ -95,7 +117,7 @@ export function buildReportView(results: RunResults, comparison: Comparison | nu
       interrupted: results.interrupted,
     },
     summary: results.summary,
-    failures: failureLines(results.scenarios),
+    failures: [...failureLines(results.scenarios), ...trendFailureLines(results.resources)],
     findings: headlineFindings(results),
     groups: groupsOf(scenarios),
     scenarios,
@@ -106,6 +128,7 @@ export function buildReportView(results: RunResults, comparison: Comparison | nu
     },
     scalability: { logicalCores: results.environment.cpu.logicalCores, scenarios: scenarios.filter((s) => s.group === 'scalability') },
     reliability: { scenarios: scenarios.filter((s) => s.group === 'reliability'), rows: results.scenarios.map(reliabilityRow) },
+    resources: results.resources === undefined ? null : resourceTrendsView(results.resources),
     recommendations: recommendations(results),
     environment: environmentView(results),
     comparison: comparison === null ? null : comparisonView(comparison),
@@ -116,6 +139,42 @@ function failureLines(scenarios: readonly ScenarioResult[]): FailureLine[] {
   return scenarios
     .filter((s) => s.status === 'failed' || s.status === 'errored')
     .flatMap((s) => s.reasons.map((reason) => ({ scenarioId: s.id, title: s.title, icon: STATUS_ICONS[s.status], reason })));
+}
+
+const TREND_LABELS = { gauntlet: 'gauntlet', target: 'target (all its processes)', rss: 'RSS', fds: 'open FDs' } as const;
+
+function perMinute(value: number, resource: ResourceTrend['resource']): string {
+  const sign = value < 0 ? '−' : '+';
+  return `${sign}${resource === 'rss' ? formatBytes(Math.abs(value)) : significant(Math.abs(value))}/min`;
+}
+
+function resourceTrendsView(resources: ResourceTrends): ResourceTrendsView {
+  return {
+    enforced: resources.enforced,
+    intervalMs: resources.intervalMs,
+    rows: resources.trends.map((t) => ({
+      icon: t.verdict === 'growing' ? (resources.enforced ? FAIL_ICON : NOT_MEASURED_ICON) : t.verdict === 'flat' ? PASS_ICON : NOT_MEASURED_ICON,
+      process: TREND_LABELS[t.process],
+      resource: TREND_LABELS[t.resource],
+      slope: t.slopePerMinute === null ? '—' : perMinute(t.slopePerMinute, t.resource),
+      ci: t.ci === null ? (t.reason ?? '—') : `[${perMinute(t.ci.low, t.resource)}, ${perMinute(t.ci.high, t.resource)}]`,
+      bound: perMinute(t.flatBoundPerMinute, t.resource),
+      verdict: t.verdict,
+      samples: t.samples,
+      segments: t.segments,
+    })),
+    unavailable: resources.unavailable,
+  };
+}
+
+function trendFailureLines(resources: ResourceTrends | undefined): FailureLine[] {
+  if (resources === undefined) return [];
+  return failingTrends(resources).map((t) => ({
+    scenarioId: 'run',
+    title: `${TREND_LABELS[t.process]} ${TREND_LABELS[t.resource]}`,
+    icon: FAIL_ICON,
+    reason: `grew ${t.slopePerMinute === null ? '' : perMinute(t.slopePerMinute, t.resource)} over the run (95% CI excludes 0 and the slope exceeds ${perMinute(t.flatBoundPerMinute, t.resource)})`,
+  }));
 }
 
 function groupsOf(scenarios: readonly ScenarioView[]): { title: string; scenarios: ScenarioView[] }[] {

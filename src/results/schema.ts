@@ -6,6 +6,7 @@
 import type { Profile } from '../config/defaults.ts';
 import type { EnvironmentInfo } from '../measure/environment.ts';
 import type { ProcessSample } from '../measure/process-sample.ts';
+import type { ResourceSample, ResourceTrend } from '../measure/resource-trend.ts';
 import type { LatencySummary } from '../measure/summary.ts';
 import type { Check, LoadRunSummary, ScenarioGroup, ScenarioParams, SeriesPoint } from '../scenario/definition.ts';
 import type { Dimension } from '../thresholds/units.ts';
@@ -91,6 +92,21 @@ export interface RunResults {
   readonly interrupted: string | null;
   readonly scenarios: readonly ScenarioResult[];
   readonly summary: Readonly<Record<ScenarioStatus, number>> & { readonly total: number };
+  /**
+   * Memory and open FDs of gauntlet and of the embedded target sampled over the whole run, and
+   * their slopes. Optional: files written before it existed have none.
+   */
+  readonly resources?: ResourceTrends;
   /** The exit code the run ended with. */
   readonly exitCode: number;
+}
+
+export interface ResourceTrends {
+  readonly intervalMs: number;
+  /** True in profiles where a growing trend fails the run (soak); elsewhere trends inform. */
+  readonly enforced: boolean;
+  readonly samples: readonly ResourceSample[];
+  readonly trends: readonly ResourceTrend[];
+  /** Why a process could not be sampled, one line each. */
+  readonly unavailable: readonly string[];
 }

@@ -4,9 +4,11 @@ import type { Clock } from '../clock.ts';
 import type { Profile } from '../config/defaults.ts';
 import { EXIT_CODES, TargetUnavailableError } from '../exit-codes.ts';
 import type { EnvironmentInfo } from '../measure/environment.ts';
+import { failingTrends } from '../measure/resource-trend.ts';
 import { RESULTS_SCHEMA_VERSION } from '../results/schema.ts';
-import type { RunResults, ScenarioResult, ScenarioStatus } from '../results/schema.ts';
+import type { ResourceTrends, RunResults, ScenarioResult, ScenarioStatus } from '../results/schema.ts';
 import type { PlannedScenario } from './plan.ts';
+import { RESOURCE_TREND_ENFORCED_PROFILES, startResourceMonitor } from './resource-monitor.ts';
 import { runPlannedScenario } from './run-scenario.ts';
 import { openTargetSession } from './target-session.ts';
 import type { TargetMode, TargetSession } from './target-session.ts';
@@ -40,6 +42,12 @@ export async function executeRun(req: RunRequest): Promise<RunResults> {
   const t0 = req.clock.now();
   const environment = await req.environment();
   const session = await openTargetSession(req.mode, req.onTargetOutput);
+  const monitor = startResourceMonitor({
+    clock: req.clock,
+    enforced: RESOURCE_TREND_ENFORCED_PROFILES.includes(req.profile),
+    targetPids: () => targetPids(session),
+  });
+  let resources: ResourceTrends | undefined;
   const results: ScenarioResult[] = [];
   let interrupted: string | null = null;
   let targetDied = false;
@@ -79,13 +87,14 @@ export async function executeRun(req: RunRequest): Promise<RunResults> {
     interrupted = `stopped: ${error.message}`;
     targetDied = true;
   } finally {
+    resources = await monitor.stop();
     await stopQuietly(session);
   }
 
   const summary = countStatuses(results);
   const exitCode = targetDied
     ? EXIT_CODES.target
-    : interrupted !== null || summary.failed > 0 || summary.errored > 0
+    : interrupted !== null || summary.failed > 0 || summary.errored > 0 || failingTrends(resources).length > 0
       ? EXIT_CODES.failed
       : EXIT_CODES.ok;
   return {
@@ -101,8 +110,16 @@ export async function executeRun(req: RunRequest): Promise<RunResults> {
     interrupted,
     scenarios: results,
     summary,
+    resources,
     exitCode,
   };
+}
+
+function targetPids(session: TargetSession): readonly number[] | null {
+  const view = session.view();
+  if (!view.embedded) return null;
+  const pids = view.instances.flatMap((i) => (i.pid === null ? [] : [i.pid]));
+  return view.balancer === null ? pids : [view.balancer.pid, ...pids];
 }
 
 function countStatuses(results: readonly ScenarioResult[]): Record<ScenarioStatus, number> & { total: number } {

@@ -1,0 +1,82 @@
+/**
+ * Samples gauntlet's own process and the embedded target's processes (/proc RSS and open FDs) every
+ * few seconds for the whole run, for the resource-trend verdicts (src/measure/resource-trend.ts).
+ * An external target is not sampled: gauntlet reads /proc only of processes it started.
+ */
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Profile } from '../config/defaults.ts';
+import { sampleProc } from '../measure/proc.ts';
+import type { ProcOutcome } from '../measure/proc.ts';
+import { judgeResourceTrends } from '../measure/resource-trend.ts';
+import type { ResourceSample } from '../measure/resource-trend.ts';
+import type { ResourceTrends } from '../results/schema.ts';
+
+/** Time between two samples: coarse, so neighbouring samples are not one GC cycle apart. */
+export const RESOURCE_SAMPLE_INTERVAL_MS = 2_000;
+/** Profiles long enough for a growing trend to fail the run; in shorter ones warm-up dominates, so trends only inform. */
+export const RESOURCE_TREND_ENFORCED_PROFILES: readonly Profile[] = ['soak'];
+
+export interface ResourceMonitorOptions {
+  readonly clock: Clock;
+  /** The target's process IDs now; null when the target is not gauntlet's own (external). */
+  readonly targetPids: () => readonly number[] | null;
+  readonly enforced: boolean;
+  readonly intervalMs?: number;
+  readonly selfPid?: number;
+  readonly sample?: (pid: number) => Promise<ProcOutcome>;
+}
+
+export interface ResourceMonitor {
+  /** Takes a last sample, stops, and judges the trends. */
+  stop(): Promise<ResourceTrends>;
+}
+
+export function startResourceMonitor(options: ResourceMonitorOptions): ResourceMonitor {
+  const intervalMs = options.intervalMs ?? RESOURCE_SAMPLE_INTERVAL_MS;
+  const sample = options.sample ?? ((pid: number) => sampleProc(pid));
+  const selfPid = options.selfPid ?? process.pid;
+  const t0 = options.clock.now();
+  const samples: ResourceSample[] = [];
+  const unavailable = new Set<string>();
+  let timer: TimerHandle | null = null;
+  let stopped = false;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const takeSample = async (): Promise<void> => {
+    const atSec = (options.clock.now() - t0) / 1000;
+    const self = await sample(selfPid);
+    if (self.state === 'sampled') samples.push({ process: 'gauntlet', atSec, segment: String(selfPid), rssBytes: self.sample.rssBytes, openFds: self.sample.openFds });
+    else unavailable.add(`gauntlet: ${self.reason}`);
+    const pids = options.targetPids();
+    if (pids === null || pids.length === 0) return;
+    const outcomes = await Promise.all(pids.map(sample));
+    // A process between restarts (or killed on purpose) gives no reading; a partial sum would look like a drop.
+    if (outcomes.some((o) => o.state !== 'sampled')) return;
+    let rssBytes = 0;
+    let openFds = 0;
+    for (const o of outcomes) {
+      if (o.state !== 'sampled') continue;
+      rssBytes += o.sample.rssBytes;
+      openFds += o.sample.openFds;
+    }
+    samples.push({ process: 'target', atSec, segment: [...pids].sort((a, b) => a - b).join(','), rssBytes, openFds });
+  };
+  const tick = (): void => {
+    if (stopped) return;
+    inFlight = takeSample().finally(() => {
+      if (!stopped) timer = options.clock.setTimeout(tick, intervalMs);
+    });
+  };
+  tick();
+
+  return {
+    async stop() {
+      stopped = true;
+      timer?.cancel();
+      await inFlight;
+      await takeSample();
+      if (options.targetPids() === null) unavailable.add('target: an external target is not sampled (gauntlet reads /proc only of the processes it started)');
+      return { intervalMs, enforced: options.enforced, samples, trends: judgeResourceTrends(samples), unavailable: [...unavailable] };
+    },
+  };
+}
