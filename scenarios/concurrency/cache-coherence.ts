@@ -39,7 +39,7 @@ const definition: ScenarioDefinition<CoherenceParams> = {
   profiles: {
     smoke: { instances: 2, families: 4, readers: 8, durationMs: 1_500, maxReads: 3_000, writePauseMs: 20 },
     standard: { instances: 3, families: 8, readers: 16, durationMs: 6_000, maxReads: 60_000, writePauseMs: 50 },
-    soak: { instances: 3, families: 32, readers: 24, durationMs: 180_000, maxReads: 2_000_000, writePauseMs: 50 },
+    soak: { instances: 3, families: 32, readers: 24, durationMs: 60_000, maxReads: 2_000_000, writePauseMs: 50 },
   },
   metrics: [
     { name: 'violations', dimension: 'count', description: 'reads that returned a version below one acknowledged before they started' },

@@ -46,7 +46,7 @@ const definition: ScenarioDefinition<Params> = {
   profiles: {
     smoke,
     standard: { ...smoke, instances: 2, users: 100, concurrency: 200, durationMs: 6000, sampleIntervalMs: 100 },
-    soak: { ...smoke, instances: 3, users: 300, concurrency: 400, durationMs: 180_000, sampleIntervalMs: 250 },
+    soak: { ...smoke, instances: 3, users: 300, concurrency: 400, durationMs: 60_000, sampleIntervalMs: 250 },
   },
   metrics: [
     { name: 'concurrency', dimension: 'count', description: 'closed-model workers' },

@@ -52,7 +52,7 @@ const definition: ScenarioDefinition<Params> = {
   profiles: {
     smoke,
     standard: { ...smoke, rounds: 3, burstDirectUsers: 8, burstBalancedUsers: 8, spreadUsers: 8, underLimitUsers: 8 },
-    soak: { ...smoke, instances: 3, windowMs: 3000, rounds: 40, burstDirectUsers: 16, burstBalancedUsers: 16, spreadUsers: 16, underLimitUsers: 16 },
+    soak: { ...smoke, instances: 3, windowMs: 3000, rounds: 10, burstDirectUsers: 16, burstBalancedUsers: 16, spreadUsers: 16, underLimitUsers: 16 },
   },
   metrics: [
     { name: 'limit', dimension: 'count', description: 'RateLimit-Limit advertised by the target' },

@@ -46,7 +46,7 @@ const definition: ScenarioDefinition<Params> = {
   profiles: {
     smoke,
     standard: { ...smoke, ratePerSec: 150, durationMs: 8_000 },
-    soak: { ...smoke, ratePerSec: 150, durationMs: 180_000, connections: 32 },
+    soak: { ...smoke, ratePerSec: 150, durationMs: 60_000, connections: 32 },
   },
   metrics: [
     ...latencyMetricSpecs('latency', 'end-to-end creation latency from the intended send time (coordinated-omission corrected)'),

@@ -44,7 +44,7 @@ const definition: ScenarioDefinition<ScalingParams> = {
   profiles: {
     smoke: { maxInstances: 2, objectiveMs: 100, minSuccess: 0.99, minEfficiencyAt2: 0.3, users: 8, startRate: 100, minRate: 25, maxRate: 3_200, maxSteps: 3, precision: 0.25, stepMs: 500, warmupMs: 300, connections: 32 },
     standard: { maxInstances: 5, objectiveMs: 50, minSuccess: 0.99, minEfficiencyAt2: 0.3, users: 32, startRate: 200, minRate: 50, maxRate: 6_400, maxSteps: 5, precision: 0.2, stepMs: 500, warmupMs: 250, connections: 64 },
-    soak: { maxInstances: 5, objectiveMs: 50, minSuccess: 0.99, minEfficiencyAt2: 0.3, users: 64, startRate: 200, minRate: 50, maxRate: 12_800, maxSteps: 8, precision: 0.05, stepMs: 5_000, warmupMs: 2_000, connections: 64 },
+    soak: { maxInstances: 4, objectiveMs: 50, minSuccess: 0.99, minEfficiencyAt2: 0.3, users: 64, startRate: 200, minRate: 50, maxRate: 12_800, maxSteps: 6, precision: 0.1, stepMs: 2_000, warmupMs: 1_000, connections: 64 },
   },
   metrics: SCALING_METRIC_SPECS,
   thresholds: ['success.rate >= 99%'],

@@ -64,7 +64,7 @@ const definition: ScenarioDefinition<BalancingParams> = {
   profiles: {
     smoke: { instances: 4, requests: 200, ratePerSec: 200, slowFraction: 0.1, slowDelayMs: 100, minJain: 0.99, users: 8, connections: 32 },
     standard: { instances: 4, requests: 1_000, ratePerSec: 400, slowFraction: 0.05, slowDelayMs: 100, minJain: 0.99, users: 32, connections: 64 },
-    soak: { instances: 4, requests: 60_000, ratePerSec: 400, slowFraction: 0.05, slowDelayMs: 100, minJain: 0.99, users: 64, connections: 64 },
+    soak: { instances: 4, requests: 24_000, ratePerSec: 400, slowFraction: 0.05, slowDelayMs: 100, minJain: 0.99, users: 64, connections: 64 },
   },
   metrics,
   thresholds: ['errors.rate == 0', 'rr.uniform.jain >= 99%'],

@@ -63,7 +63,7 @@ const definition: ScenarioDefinition<MemoryGcParams> = {
   profiles: {
     smoke,
     standard: { ...smoke, warmUpOperations: 2500, batches: 16, batchSize: 400, concurrency: 16, owners: 60, invitees: 40, growthThresholdBytesPerOp: STANDARD_GROWTH_THRESHOLD_BYTES_PER_OP },
-    soak: { ...smoke, warmUpOperations: 20_000, batches: 60, batchSize: 5000, concurrency: 16, owners: 200, invitees: 200, growthThresholdBytesPerOp: DEFAULT_GROWTH_THRESHOLD_BYTES_PER_OP },
+    soak: { ...smoke, warmUpOperations: 10_000, batches: 40, batchSize: 2500, concurrency: 16, owners: 200, invitees: 200, growthThresholdBytesPerOp: DEFAULT_GROWTH_THRESHOLD_BYTES_PER_OP },
   },
   metrics: MEMORY_METRIC_SPECS,
   thresholds: ['errors.rate < 1%', 'latency.p99 < 2s'],

@@ -64,7 +64,7 @@ const definition: ScenarioDefinition<PressureParams> = {
   profiles: {
     smoke,
     standard: { ...smoke, users: 50, concurrency: 16, requests: 4000, warmUpRequests: 500 },
-    soak: { ...smoke, users: 100, concurrency: 16, requests: 100_000, maxRunMs: 600_000 },
+    soak: { ...smoke, users: 100, concurrency: 16, requests: 30_000, maxRunMs: 600_000 },
   },
   metrics: PRESSURE_METRIC_SPECS,
   thresholds: ['baseline.success_rate >= 99%', 'cpu.success_rate >= 99%'],
