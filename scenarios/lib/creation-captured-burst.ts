@@ -56,6 +56,8 @@ export async function capturedBurst(ctx: ScenarioContext, requests: readonly Req
       request: (i) => requests[i] ?? failMissing(i),
       warmupRequest: CAPTURE_WARMUP_REQUEST,
       timeoutMs: CAPTURE_TIMEOUT_MS,
+      // A burst waits for its answers at most its drain timeout: as long as one request may take.
+      drainTimeoutMs: CAPTURE_TIMEOUT_MS,
       saturationBounds: CAPTURE_SATURATION_BOUNDS,
     });
     return {

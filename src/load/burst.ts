@@ -7,7 +7,7 @@ import type { Exchange } from './exchange.ts';
 import type { RequestSpec } from './request.ts';
 import { RunContext } from './run-context.ts';
 import type { CommonLoadOptions, LoadResult } from './run-context.ts';
-import type { ExchangeHandler, Transport } from './transport.ts';
+import type { ExchangeHandler } from './transport.ts';
 
 export interface BurstOptions extends CommonLoadOptions {
   /** Requests released together; also the connections opened (unless `connections` says otherwise). */
@@ -32,27 +32,28 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
   const { size } = options;
   if (!(Number.isInteger(size) && size > 0)) throw new Error(`burst size must be a positive integer, got ${size}`);
   const ctx = new RunContext({ connections: size, pipelining: 1, ...options }, true);
-  const warmupFailures = await warmUp(ctx.transport, options.warmupRequest ?? LOAD_DEFAULTS.burstWarmupRequest, size, options.signal);
+  const waitLimitMs = options.drainTimeoutMs ?? LOAD_DEFAULTS.drainTimeoutMs;
+  const warm = await warmUp(ctx, options.warmupRequest ?? LOAD_DEFAULTS.burstWarmupRequest, size, options.signal, waitLimitMs);
+  // A target that never finishes answering the warm-up would hold the connections the burst needs.
+  if (!warm.finished) ctx.abort(new Error(`the ${size} warm-up requests were not all answered within ${waitLimitMs} ms (drainTimeoutMs); the target is not answering`));
   const warmedConnections = ctx.transport.connectedSockets();
 
   const exchanges: Exchange[] = [];
   for (let i = 0; i < size; i++) exchanges.push(ctx.newExchange());
   // Rates and duration count from the release, not from the start of the warm-up.
   let release = ctx.clock.now();
-  await new Promise<void>((resolve) => {
-    ctx.onEnded = () => {
-      if (ctx.inFlight === 0) resolve();
-    };
-    ctx.watchAbort(resolve);
-    if (ctx.stopped) return;
+  ctx.watchAbort(() => undefined);
+  if (!ctx.stopped) {
     release = ctx.clock.now();
     exchanges.forEach((ex, i) => {
       ex.reset(i, release, release);
       ctx.dispatch(ex);
     });
     ctx.stopped = true;
-  });
+  }
+  // Everything is sent at once, so waiting for the answers is a drain, bounded like every generator's.
   await ctx.drain();
+  const warmupFailures = warm.failed;
   const elapsedMs = Math.max(Number.MIN_VALUE, (ctx.recorder.lastDoneMs || release) - release);
   const result = ctx.finish('burst', { achievedRate: (ctx.recorder.completed - ctx.recorder.errors) / (elapsedMs / 1000), targetRate: null });
   return { ...result, durationMs: elapsedMs, burst: { size, warmedConnections, warmupFailures, sendSpreadMs: spread(exchanges) } };
@@ -69,14 +70,22 @@ function spread(exchanges: Exchange[]): number {
   return max >= min ? max - min : 0;
 }
 
-/** Sends `n` warm-up requests at once and waits for all; resolves with how many failed. */
-function warmUp(transport: Transport, spec: RequestSpec, n: number, signal: AbortSignal | undefined): Promise<number> {
-  return new Promise<number>((resolve) => {
+/** Sends `n` warm-up requests at once and waits for all, at most `limitMs`; says how many failed. */
+function warmUp(ctx: RunContext, spec: RequestSpec, n: number, signal: AbortSignal | undefined, limitMs: number): Promise<{ failed: number; finished: boolean }> {
+  return new Promise((resolve) => {
     let pending = n;
     let failed = 0;
+    const done = (result: { failed: number; finished: boolean }): void => {
+      timer.cancel();
+      signal?.removeEventListener('abort', onAbort);
+      resolve(result);
+    };
+    // Cancelled: the run's abort handling (watchAbort) takes over from here.
+    const onAbort = (): void => done({ failed, finished: true });
+    const timer = ctx.clock.setTimeout(() => done({ failed: failed + pending, finished: false }), limitMs);
     const ended = (ok: boolean): void => {
       if (!ok) failed++;
-      if (--pending === 0) resolve(failed);
+      if (--pending === 0) done({ failed, finished: true });
     };
     const handler: ExchangeHandler = {
       onConnect: () => undefined,
@@ -86,9 +95,10 @@ function warmUp(transport: Transport, spec: RequestSpec, n: number, signal: Abor
       onError: () => ended(false),
     };
     if (signal?.aborted === true) {
-      resolve(0);
+      done({ failed: 0, finished: true });
       return;
     }
-    for (let i = 0; i < n; i++) transport.dispatch(spec, handler, i);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    for (let i = 0; i < n; i++) ctx.transport.dispatch(spec, handler, i);
   });
 }

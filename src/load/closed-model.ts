@@ -45,6 +45,8 @@ export async function runClosedModel(options: ClosedModelOptions): Promise<LoadR
       }
       ex.reset(next++, now, now);
       ctx.dispatch(ex);
+      // The last request is out: from here the drain (bounded) waits for it, not the run's deadline.
+      if (next >= count) stop();
     };
     // After an error undici may still be failing the rest of that client's queue: re-entering it
     // from its error callback breaks its invariants, so the next request waits a microtask.

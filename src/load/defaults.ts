@@ -7,8 +7,18 @@ export const LOAD_DEFAULTS = {
   connections: 10,
   /** Requests in flight per socket; 1 = no HTTP pipelining. */
   pipelining: 1,
-  /** Connect, headers and body timeout of one request; past it the request is a `timeout` error. */
+  /**
+   * Connect, headers and body timeout of one request; past it the request is a `timeout` error.
+   * The body timeout is undici's: the longest gap between two body chunks, not the whole body.
+   */
   timeoutMs: 10_000,
+  /**
+   * Largest response body read, enforced by undici while it streams (the socket is destroyed past it):
+   * the request is a `body-too-large` error, so an endless body ends instead of running until the
+   * drain timeout. The generators never buffer bodies; the JSON client buffers at most this much.
+   * Infinity turns the limit off.
+   */
+  maxBodyBytes: 8 * 1024 * 1024,
   /** Response header whose value names the instance that answered (for balance checks). */
   instanceHeader: 'x-instance-id',
   /** Width of one bucket of the per-interval series. */

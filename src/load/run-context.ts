@@ -25,6 +25,8 @@ export interface CommonLoadOptions {
   connections?: number;
   pipelining?: number;
   timeoutMs?: number;
+  /** Largest response body read; past it the request is a `body-too-large` error (Infinity: no limit). */
+  maxBodyBytes?: number;
   /** Response header naming the instance; '' to not look. */
   instanceHeader?: string;
   intervalMs?: number;
@@ -94,6 +96,7 @@ export class RunContext implements ExchangeOwner {
           connections: options.connections ?? LOAD_DEFAULTS.connections,
           pipelining: options.pipelining ?? LOAD_DEFAULTS.pipelining,
           timeoutMs: options.timeoutMs ?? LOAD_DEFAULTS.timeoutMs,
+          maxBodyBytes: options.maxBodyBytes ?? LOAD_DEFAULTS.maxBodyBytes,
           pinned,
         })
       : options.target;

@@ -35,6 +35,8 @@ export interface PoolTransportOptions {
   connections?: number;
   pipelining?: number;
   timeoutMs?: number;
+  /** Body size limit per response (LOAD_DEFAULTS.maxBodyBytes); Infinity for none. */
+  maxBodyBytes?: number;
   /**
    * One undici Client per connection, lane i always on connection i (mod connections): what a
    * closed-model worker is, and it skips the pool's search for a free client on every request.
@@ -49,7 +51,7 @@ export function createPoolTransport(origin: string, options: PoolTransportOption
   const timeoutMs = options.timeoutMs ?? LOAD_DEFAULTS.timeoutMs;
   if (!(Number.isInteger(connections) && connections > 0)) throw new Error(`connections must be a positive integer, got ${connections}`);
   if (!(Number.isInteger(pipelining) && pipelining > 0)) throw new Error(`pipelining must be a positive integer, got ${pipelining}`);
-  const clientOptions = { pipelining, connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+  const clientOptions = { pipelining, connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, maxResponseSize: undiciMaxResponseSize(options.maxBodyBytes ?? LOAD_DEFAULTS.maxBodyBytes) };
   if (options.pinned === true) return pinnedTransport(origin, connections, clientOptions);
   const pool = new Pool(origin, { connections, ...clientOptions });
   let settled: Promise<void> | undefined;
@@ -68,6 +70,13 @@ export function createPoolTransport(origin: string, options: PoolTransportOption
       return settled;
     },
   };
+}
+
+/** undici's `maxResponseSize` for a body limit: -1 is its "no limit". */
+export function undiciMaxResponseSize(maxBodyBytes: number): number {
+  if (maxBodyBytes === Infinity) return -1;
+  if (!(Number.isInteger(maxBodyBytes) && maxBodyBytes >= 0)) throw new Error(`maxBodyBytes must be a non-negative integer or Infinity, got ${maxBodyBytes}`);
+  return maxBodyBytes;
 }
 
 function pinnedTransport(origin: string, connections: number, clientOptions: Client.Options): Transport {
