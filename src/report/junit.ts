@@ -1,8 +1,10 @@
 /**
  * JUnit XML for CI test views: a testsuite per scenario group, a testcase per scenario, a
  * <failure> per failed check, threshold or saturated load run, <error> for an errored scenario,
- * <skipped> for a skipped one; with a comparison, a `baseline` suite with a failure per regression.
+ * <skipped> for a skipped one; in a soak, a `resources` suite with a failure per growing trend; with a
+ * comparison, a `baseline` suite with a failure per regression.
  */
+import type { ResourceTrend } from '../measure/resource-trend.ts';
 import type { RunResults, ScenarioResult } from '../results/schema.ts';
 import { SCENARIO_GROUPS } from '../scenario/definition.ts';
 import type { Comparison } from './compare.ts';
@@ -23,6 +25,7 @@ export function renderJUnit(results: RunResults, comparison: Comparison | null =
   const suites: { name: string; cases: Case[] }[] = SCENARIO_GROUPS.map((group) => ({ name: group, cases: results.scenarios.filter((s) => s.group === group).map(scenarioCase) })).filter(
     (s) => s.cases.length > 0,
   );
+  if (results.resources?.enforced === true) suites.push({ name: 'resources', cases: trendCases(results.resources.trends) });
   if (comparison !== null) suites.push({ name: 'baseline', cases: comparisonCases(comparison) });
   const all = suites.flatMap((s) => s.cases);
   const lines = [
@@ -69,6 +72,22 @@ function scenarioCase(s: ScenarioResult): Case {
     skipped: s.status === 'skipped' ? s.reasons.join('; ') || 'skipped' : null,
     out: s.executed,
   };
+}
+
+/** Where the profile enforces resource trends (soak), a testcase per process and resource. */
+function trendCases(trends: readonly ResourceTrend[]): Case[] {
+  return trends.map((t) => ({
+    classname: 'gauntlet.resources',
+    name: `${t.process} ${t.resource} over the run`,
+    seconds: 0,
+    failures:
+      t.verdict === 'growing'
+        ? [{ type: 'trend', message: `${t.process} ${t.resource} grew ${String(t.slopePerMinute)}/min`, body: `95% CI [${String(t.ci?.low)}, ${String(t.ci?.high)}] per minute; flat below ${String(t.flatBoundPerMinute)}/min` }]
+        : [],
+    error: null,
+    skipped: t.verdict === 'insufficient-data' ? (t.reason ?? 'insufficient data') : null,
+    out: `${String(t.samples)} samples in ${String(t.segments)} segment(s)`,
+  }));
 }
 
 function comparisonCases(c: Comparison): Case[] {

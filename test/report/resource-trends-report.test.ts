@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeResourceTrends } from '../../src/measure/resource-trend.ts';
+import { renderJUnit } from '../../src/report/junit.ts';
 import { renderReport } from '../../src/report/render.ts';
 import { buildReportView } from '../../src/report/view-model.ts';
 import type { RunResults } from '../../src/results/schema.ts';
@@ -28,6 +29,13 @@ describe('resource trends in the report', () => {
     expect(report).not.toContain('(`run`): grew');
     expect(report).toContain('| ⚠️ | target (all its processes) | RSS | +5.86 MiB/min |');
     expect(report).toContain('only `--profile soak` enforces them');
+  });
+
+  it('JUnit gets a failing resources testcase for the growing trend, only where trends are enforced', () => {
+    const xml = renderJUnit(leakingRun(true));
+    expect(xml).toMatch(/<testsuite name="resources" tests="4" failures="1"/);
+    expect(xml).toMatch(/<testcase classname="gauntlet.resources" name="target rss over the run"[^>]*>\n\s*<failure type="trend"/);
+    expect(renderJUnit(leakingRun(false))).not.toContain('name="resources"');
   });
 
   it('results written before resources were sampled render without the section', async () => {
