@@ -11,7 +11,7 @@ function leakingRun(enforced: boolean): RunResults {
   const r = fixture('results');
   const resources = r.resources;
   if (resources === undefined) throw new Error('the fixture lost its resource samples');
-  const samples = resources.samples.map((s) => (s.process === 'target' ? { ...s, segment: 'one', rssBytes: 100e6 + s.atSec * 100 * 1024 } : s));
+  const samples = resources.samples.map((s) => (s.process === 'target' ? { ...s, segment: 'one', rssBytes: 100e6 + s.atSec * 100 * 1024, openFds: 40 } : s));
   return { ...r, resources: { ...resources, enforced, samples, trends: judgeResourceTrends(samples) } };
 }
 
