@@ -1,9 +1,14 @@
-/** The balancer's HTTP server: a streaming reverse proxy over one keep-alive undici Pool per backend. */
+/**
+ * The balancer's HTTP server: a streaming reverse proxy over one keep-alive undici Pool per backend.
+ * A backend whose connection fails is ejected at once (passive health checking); the health probe
+ * re-admits it when its health route answers again.
+ */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Pool } from 'undici';
 import type { BalancerOptions } from '../deployment/protocol.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import { BALANCER_PROBE_INTERVAL_MS, createHealthProbe } from './health-probe.ts';
 import { createStrategy } from './strategy.ts';
 import type { Strategy } from './strategy.ts';
 
@@ -15,13 +20,35 @@ export const BALANCER_STATS_PATH = '/_balancer/stats';
 
 /** Methods safe to send twice (RFC 9110 §9.2.2) that carry no body here; POST and PATCH never qualify. */
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-/** Failures where the backend cannot have acted on the request, so retrying an idempotent one is safe. */
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+/** Failures of the connection itself: the backend is down or went down (it is ejected), and retrying an idempotent request is safe. */
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Deliberate misbehaviour, for the tests that prove the instance-failure scenario's checks can fail.
+ * Only createBalancer's caller can set it: neither the CLI nor the balancer process reads it.
+ */
+export interface BalancerFaults {
+  /** Keep a failing backend in rotation (no passive ejection). */
+  readonly neverEject?: boolean;
+  /** Retry every failed request once on another backend, POSTs included and also after the backend received it. */
+  readonly retryAfterSend?: boolean;
+}
+
+/** How a balancer behaves beyond its options: the probe interval (tests shorten it) and faults. */
+export interface BalancerBehaviour {
+  readonly probeIntervalMs?: number;
+  readonly faults?: BalancerFaults;
+}
 
 export interface BackendStats {
   readonly instanceId: string;
   readonly url: string;
+  /** In rotation: neither removed nor ejected. */
   readonly active: boolean;
+  /** Out of rotation after a connection failure, until the health probe sees it answer. */
+  readonly ejected: boolean;
+  readonly ejections: number;
+  readonly readmissions: number;
   readonly inFlight: number;
   /** Requests sent to this backend (retries count again). */
   readonly total: number;
@@ -31,6 +58,7 @@ export interface BackendStats {
 
 export interface BalancerStats {
   readonly strategy: BalancerOptions['strategy'];
+  readonly probeIntervalMs: number;
   readonly backends: readonly BackendStats[];
 }
 
@@ -50,10 +78,23 @@ interface Backend {
   readonly pool: Pool;
   total: number;
   errors: number;
+  ejections: number;
+  readmissions: number;
+}
+
+/** What forward() needs besides the request. */
+interface Upstreams {
+  readonly backends: readonly Backend[];
+  readonly strategy: Strategy;
+  readonly faults: BalancerFaults;
+  /** Takes backend `index` out of rotation after a connection failure. */
+  eject(index: number): void;
 }
 
 /** Builds the balancer for `options.backends` with `options.strategy`; `listen` is the caller's. */
-export function createBalancer(options: Pick<BalancerOptions, 'strategy' | 'backends'>): Balancer {
+export function createBalancer(options: Pick<BalancerOptions, 'strategy' | 'backends'>, behaviour: BalancerBehaviour = {}): Balancer {
+  const faults = behaviour.faults ?? {};
+  const probeIntervalMs = behaviour.probeIntervalMs ?? BALANCER_PROBE_INTERVAL_MS;
   const backends: Backend[] = options.backends.map((b) => ({
     instanceId: b.instanceId,
     url: b.url,
@@ -63,15 +104,46 @@ export function createBalancer(options: Pick<BalancerOptions, 'strategy' | 'back
     }),
     total: 0,
     errors: 0,
+    ejections: 0,
+    readmissions: 0,
   }));
   const strategy = createStrategy(options.strategy, backends.length);
+  const probe = createHealthProbe(
+    backends,
+    {
+      ejected: () => backends.flatMap((_, i) => (strategy.isEjected(i) ? [i] : [])),
+      readmit(index) {
+        const backend = backends[index];
+        if (backend === undefined || !strategy.isEjected(index)) return;
+        strategy.readmit(index);
+        backend.readmissions += 1;
+      },
+    },
+    probeIntervalMs,
+  );
+  const upstreams: Upstreams = {
+    backends,
+    strategy,
+    faults,
+    eject(index) {
+      const backend = backends[index];
+      if (faults.neverEject === true || backend === undefined || !strategy.isActive(index)) return;
+      strategy.eject(index);
+      backend.ejections += 1;
+      probe.wake();
+    },
+  };
 
   const stats = (): BalancerStats => ({
     strategy: options.strategy,
+    probeIntervalMs,
     backends: backends.map((b, i) => ({
       instanceId: b.instanceId,
       url: b.url,
       active: strategy.isActive(i),
+      ejected: strategy.isEjected(i),
+      ejections: b.ejections,
+      readmissions: b.readmissions,
       inFlight: strategy.inFlight(i),
       total: b.total,
       errors: b.errors,
@@ -83,7 +155,14 @@ export function createBalancer(options: Pick<BalancerOptions, 'strategy' | 'back
       sendJson(res, 200, stats());
       return;
     }
-    forward(req, res, backends, strategy, 0);
+    if (faults.retryAfterSend === true) {
+      bufferBody(req).then(
+        (body) => forward(req, res, body, upstreams, 0),
+        () => res.destroy(),
+      );
+      return;
+    }
+    forward(req, res, hasBody(req) ? req : null, upstreams, 0);
   });
 
   return {
@@ -96,21 +175,34 @@ export function createBalancer(options: Pick<BalancerOptions, 'strategy' | 'back
       return true;
     },
     async closePools() {
+      probe.stop();
       await Promise.all(backends.map((b) => b.pool.close()));
     },
   };
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, backends: Backend[], strategy: Strategy, attempt: number): void {
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+}
+
+/** The whole request body (the faulty retry needs to send it twice); null when there is none. */
+async function bufferBody(req: IncomingMessage): Promise<Buffer | null> {
+  if (!hasBody(req)) return null;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function forward(req: IncomingMessage, res: ServerResponse, body: IncomingMessage | Buffer | null, up: Upstreams, attempt: number): void {
+  const { backends, strategy, faults } = up;
   const index = strategy.acquire();
   const backend = backends[index];
   if (backend === undefined) {
-    sendError(res, 503, 'no_backend', 'the balancer has no backend left in rotation; restart the deployment');
+    sendError(res, 503, 'no_backend', 'the balancer has no backend left in rotation; restart the deployment', {});
     return;
   }
   backend.total += 1;
   const method = req.method ?? 'GET';
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
   let responded = false;
   backend.pool
     .stream(
@@ -118,7 +210,7 @@ function forward(req: IncomingMessage, res: ServerResponse, backends: Backend[],
         path: req.url ?? '/',
         method,
         headers: upstreamRequestHeaders(req.headers, req.socket.remoteAddress),
-        body: hasBody ? req : null,
+        body,
       },
       ({ statusCode, headers }) => {
         responded = true;
@@ -133,15 +225,16 @@ function forward(req: IncomingMessage, res: ServerResponse, backends: Backend[],
       (error: unknown) => {
         strategy.release(index);
         backend.errors += 1;
+        const code = errorCode(error);
+        if (CONNECTION_ERRORS.has(code)) up.eject(index);
         if (responded || res.headersSent) {
           // The status line already went out: all that is left is to cut the connection.
           res.destroy();
           return;
         }
-        const code = errorCode(error);
-        const retryable = !hasBody && RETRYABLE_METHODS.has(method) && CONNECTION_ERRORS.has(code);
+        const retryable = faults.retryAfterSend === true || (body === null && RETRYABLE_METHODS.has(method) && CONNECTION_ERRORS.has(code));
         if (retryable && attempt < BALANCER_IDEMPOTENT_RETRIES && !res.destroyed) {
-          forward(req, res, backends, strategy, attempt + 1);
+          forward(req, res, body, up, attempt + 1);
           return;
         }
         sendError(
@@ -149,6 +242,7 @@ function forward(req: IncomingMessage, res: ServerResponse, backends: Backend[],
           502,
           'bad_gateway',
           `backend ${backend.instanceId} at ${backend.url} failed (${code}); check that instance's log or restart the deployment`,
+          { backend: backend.instanceId, cause: code },
         );
       },
     );
@@ -162,8 +256,9 @@ function errorCode(error: unknown): string {
   return 'unknown error';
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { error: { code, message } });
+/** The error body; `backend` and `cause` name which backend failed and how, for clients that attribute failures. */
+function sendError(res: ServerResponse, status: number, code: string, message: string, about: { backend?: string; cause?: string }): void {
+  sendJson(res, status, { error: { code, message, ...about } });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -9,14 +9,24 @@ export interface Strategy {
   release(index: number): void;
   /** Takes a backend out of rotation for good (planned removal); its in-flight requests still release. */
   remove(index: number): void;
+  /** Takes a failing backend out of rotation until `readmit`; a removed one stays removed. */
+  eject(index: number): void;
+  readmit(index: number): void;
   inFlight(index: number): number;
+  /** Neither removed nor ejected. */
   isActive(index: number): boolean;
+  isEjected(index: number): boolean;
 }
 
-/** Shared bookkeeping: in-flight counts, removed backends and the round-robin cursor. */
+/**
+ * Shared bookkeeping: in-flight counts, removed and ejected backends and the round-robin cursor.
+ * When every backend left is ejected, they are chosen anyway (Envoy calls this panic routing): a
+ * request to a backend that may have recovered beats a certain 503.
+ */
 abstract class BaseStrategy implements Strategy {
   protected readonly counts: number[];
   protected readonly active: boolean[];
+  protected readonly ejected: boolean[];
   /** Where the next round-robin scan starts. */
   protected cursor = 0;
 
@@ -26,9 +36,20 @@ abstract class BaseStrategy implements Strategy {
     }
     this.counts = new Array<number>(size).fill(0);
     this.active = new Array<boolean>(size).fill(true);
+    this.ejected = new Array<boolean>(size).fill(false);
   }
 
-  abstract acquire(): number;
+  // Bound once: acquire runs per request.
+  readonly #inRotation = (i: number): boolean => this.isActive(i);
+  readonly #notRemoved = (i: number): boolean => this.active[i] === true;
+
+  acquire(): number {
+    const index = this.pick(this.#inRotation);
+    return index === -1 ? this.pick(this.#notRemoved) : index;
+  }
+
+  /** The backend this strategy would choose among those `allowed`, counted in flight; -1 when none is. */
+  protected abstract pick(allowed: (index: number) => boolean): number;
 
   release(index: number): void {
     const count = this.counts[index];
@@ -43,12 +64,26 @@ abstract class BaseStrategy implements Strategy {
     this.active[index] = false;
   }
 
+  eject(index: number): void {
+    if (index < 0 || index >= this.size) throw new RangeError(`no backend at index ${index}`);
+    this.ejected[index] = true;
+  }
+
+  readmit(index: number): void {
+    if (index < 0 || index >= this.size) throw new RangeError(`no backend at index ${index}`);
+    this.ejected[index] = false;
+  }
+
   inFlight(index: number): number {
     return this.counts[index] ?? 0;
   }
 
   isActive(index: number): boolean {
-    return this.active[index] ?? false;
+    return this.active[index] === true && this.ejected[index] !== true;
+  }
+
+  isEjected(index: number): boolean {
+    return this.active[index] === true && this.ejected[index] === true;
   }
 
   protected take(index: number): number {
@@ -60,10 +95,10 @@ abstract class BaseStrategy implements Strategy {
 
 /** Each active backend in turn. */
 export class RoundRobin extends BaseStrategy {
-  acquire(): number {
+  protected pick(allowed: (index: number) => boolean): number {
     for (let step = 0; step < this.size; step++) {
       const index = (this.cursor + step) % this.size;
-      if (this.active[index] === true) return this.take(index);
+      if (allowed(index)) return this.take(index);
     }
     return -1;
   }
@@ -71,13 +106,13 @@ export class RoundRobin extends BaseStrategy {
 
 /** The active backend with the fewest requests in flight; ties go to the next one in round-robin order. */
 export class LeastConnections extends BaseStrategy {
-  acquire(): number {
+  protected pick(allowed: (index: number) => boolean): number {
     let best = -1;
     let bestCount = Number.POSITIVE_INFINITY;
     for (let step = 0; step < this.size; step++) {
       const index = (this.cursor + step) % this.size;
       const count = this.counts[index] ?? 0;
-      if (this.active[index] === true && count < bestCount) {
+      if (allowed(index) && count < bestCount) {
         best = index;
         bestCount = count;
       }

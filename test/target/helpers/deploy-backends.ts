@@ -17,8 +17,8 @@ export interface TestBackend {
   close(): Promise<void>;
 }
 
-/** Starts one backend on 127.0.0.1, port 0. */
-export async function startTestBackend(instanceId: string, behaviour: BackendBehaviour): Promise<TestBackend> {
+/** Starts one backend on 127.0.0.1, on `port` (0: a free one). */
+export async function startTestBackend(instanceId: string, behaviour: BackendBehaviour, port = 0): Promise<TestBackend> {
   const hits = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const method = req.method ?? 'GET';
@@ -48,11 +48,11 @@ export async function startTestBackend(instanceId: string, behaviour: BackendBeh
       }, behaviour.delayMs ?? 0);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
     instanceId,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     hits,
     close: () =>
       new Promise<void>((resolve, reject) => {
