@@ -1,13 +1,49 @@
 /** A small JSON-over-HTTP client for fixtures and oracles (not for load: the generators are for that). */
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { LOAD_DEFAULTS } from '../load/defaults.ts';
+import { classifyError } from '../load/errors.ts';
+import type { ErrorKind } from '../load/errors.ts';
+import { undiciMaxResponseSize } from '../load/transport.ts';
 
 /** Connections per origin for fixture and oracle traffic. */
 export const JSON_CLIENT_CONNECTIONS = 32;
 /** A fixture or oracle request that takes longer than this has failed. */
 export const JSON_CLIENT_TIMEOUT_MS = 30_000;
-/** Response bodies above this are cut off with an error, so a misbehaving target cannot exhaust memory. */
-export const JSON_CLIENT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Longest part of the body quoted in an error message. */
+const QUOTED_BODY_CHARS = 120;
+
+/**
+ * Why a JSON request failed: the transport's kinds (refused, reset, timeout, protocol, body-too-large
+ * past LOAD_DEFAULTS.maxBodyBytes, ...), or a body that is not JSON: `bad-content-type` when the
+ * response says it is something else (an HTML error page from a proxy), `bad-json` when it says JSON
+ * and does not parse.
+ */
+export type JsonClientErrorKind = ErrorKind | 'bad-content-type' | 'bad-json';
+
+/** A request that got no usable JSON answer; `kind` says why, the message names the request. */
+export class JsonClientError extends Error {
+  override readonly name = 'JsonClientError';
+  readonly kind: JsonClientErrorKind;
+  /** The HTTP status, when a response came (bad-content-type, bad-json). */
+  readonly status: number | null;
+
+  constructor(kind: JsonClientErrorKind, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.status = options.status ?? null;
+  }
+}
+
+export interface JsonClientOptions {
+  /** Cancels every request (the scenario's signal). */
+  readonly signal?: AbortSignal;
+  readonly connections?: number;
+  /** Whole-request timeout (JSON_CLIENT_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
+  /** Body size limit, enforced while the body streams (LOAD_DEFAULTS.maxBodyBytes). */
+  readonly maxBodyBytes?: number;
+}
 
 export interface JsonRequest {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -23,7 +59,7 @@ export interface JsonRequest {
 export interface JsonResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  /** Parsed JSON, or the text when the response was not JSON. */
+  /** Parsed JSON; '' when the response had no body. */
   readonly body: unknown;
   readonly instanceId: string | null;
 }
@@ -32,13 +68,19 @@ export class JsonClient {
   readonly #agent: Agent;
   readonly #origin: string;
   readonly #signal: AbortSignal | undefined;
+  readonly #timeoutMs: number;
   #requests = 0;
   #errors = 0;
 
-  constructor(origin: string, options: { signal?: AbortSignal; connections?: number } = {}) {
+  constructor(origin: string, options: JsonClientOptions = {}) {
     this.#origin = origin;
     this.#signal = options.signal;
-    this.#agent = new Agent({ connections: options.connections ?? JSON_CLIENT_CONNECTIONS, pipelining: 1 });
+    this.#timeoutMs = options.timeoutMs ?? JSON_CLIENT_TIMEOUT_MS;
+    this.#agent = new Agent({
+      connections: options.connections ?? JSON_CLIENT_CONNECTIONS,
+      pipelining: 1,
+      maxResponseSize: undiciMaxResponseSize(options.maxBodyBytes ?? LOAD_DEFAULTS.maxBodyBytes),
+    });
   }
 
   get origin(): string {
@@ -50,7 +92,10 @@ export class JsonClient {
     return { requests: this.#requests, errors: this.#errors };
   }
 
-  /** Sends one request; network failures reject, every HTTP status resolves. */
+  /**
+   * Sends one request. Every HTTP status with a JSON (or empty) body resolves; anything else rejects
+   * with a JsonClientError whose `kind` says what went wrong.
+   */
   async send(req: JsonRequest): Promise<JsonResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
@@ -60,7 +105,9 @@ export class JsonClient {
       headers['content-type'] = 'application/json';
     }
     this.#requests += 1;
-    const signal = this.#signal === undefined ? AbortSignal.timeout(JSON_CLIENT_TIMEOUT_MS) : AbortSignal.any([this.#signal, AbortSignal.timeout(JSON_CLIENT_TIMEOUT_MS)]);
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = this.#signal === undefined ? timeout : AbortSignal.any([this.#signal, timeout]);
+    const what = `${req.method} ${req.path}`;
     try {
       const res = await request(new URL(req.path, req.origin ?? this.#origin), {
         dispatcher: this.#agent,
@@ -70,12 +117,17 @@ export class JsonClient {
         signal,
       });
       const flat = flattenHeaders(res.headers);
-      const text = await readBounded(res.body);
+      const parsed = parseBody(what, res.statusCode, await res.body.text(), flat['content-type']);
       if (res.statusCode >= 500) this.#errors += 1;
-      return { status: res.statusCode, headers: flat, body: parseBody(text, flat['content-type']), instanceId: flat['x-instance-id'] ?? null };
+      return { status: res.statusCode, headers: flat, body: parsed, instanceId: flat['x-instance-id'] ?? null };
     } catch (error) {
       this.#errors += 1;
-      throw error;
+      if (error instanceof JsonClientError) throw error;
+      // undici rejects with the signal's reason, which names neither: the signals say whose deadline it was.
+      const kind = timeout.aborted ? 'timeout' : this.#signal?.aborted === true ? 'aborted' : classifyError(error);
+      const message = error instanceof Error ? error.message : String(error);
+      const after = timeout.aborted ? ` after ${this.#timeoutMs} ms` : '';
+      throw new JsonClientError(kind, `${what} failed (${kind}${after}): ${message}`, { cause: error });
     }
   }
 
@@ -92,26 +144,19 @@ function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<str
   return flat;
 }
 
-async function readBounded(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > JSON_CLIENT_MAX_BODY_BYTES) {
-      body.destroy();
-      throw new Error(`response body larger than ${JSON_CLIENT_MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(chunk);
+function parseBody(what: string, status: number, text: string, contentType: string | undefined): unknown {
+  if (text === '') return text;
+  if (contentType?.toLowerCase().includes('json') !== true) {
+    throw new JsonClientError('bad-content-type', `${what} answered ${status} with content-type '${contentType ?? 'none'}', not JSON: ${quote(text)}`, { status });
   }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(text: string, contentType: string | undefined): unknown {
-  if (text === '' || contentType?.includes('json') !== true) return text;
   try {
     return JSON.parse(text) as unknown;
-  } catch {
-    // A target that labels non-JSON as JSON: hand the oracle the raw text so it can say so.
-    return text;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new JsonClientError('bad-json', `${what} answered ${status} with a body labelled JSON that does not parse (${reason}): ${quote(text)}`, { status });
   }
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > QUOTED_BODY_CHARS ? `${text.slice(0, QUOTED_BODY_CHARS)}...` : text);
 }

@@ -57,6 +57,15 @@ describe('error kinds', () => {
     expect(classifyError(new Error('mystery'))).toBe('other');
     expect(classifyError('not an error')).toBe('other');
   });
+
+  it('maps names where there is no string code: timeouts and aborts of AbortSignal, llhttp parser errors', () => {
+    // DOMException carries a numeric `code` (23, 20): it must not be read as an error code.
+    expect(classifyError(new DOMException('signal timed out', 'TimeoutError'))).toBe('timeout');
+    expect(classifyError(new DOMException('aborted', 'AbortError'))).toBe('aborted');
+    expect(classifyError(Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), { name: 'HTTPParserError' }))).toBe('protocol');
+    expect(classifyError(Object.assign(new Error('bad'), { code: 'HPE_INVALID_CHUNK_SIZE' }))).toBe('protocol');
+    expect(classifyError(Object.assign(new Error('big'), { code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' }))).toBe('body-too-large');
+  });
 });
 
 describe('abort', () => {
