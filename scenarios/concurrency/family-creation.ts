@@ -18,6 +18,8 @@ import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/late
 import { BURST_LATENCY_STATS } from '../lib/creation-captured-burst.ts';
 import { readOwned } from '../lib/creation-read-back.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import type { ArtilleryTraffic, TrafficFlow } from '../../src/artillery/traffic.ts';
+import { createFamily, listOwnFamilies, readFamily, signUp, VARS } from '../lib/artillery-flows.ts';
 
 export type FamilyCreationParams = Readonly<{
   /** Instance processes behind the balancer: >1 makes the races cross processes. */
@@ -60,6 +62,7 @@ const definition: ScenarioDefinition<FamilyCreationParams> = {
     `${p.racers} owners at limit-${p.raceHeadroom} sending ${p.raceAttempts} each (limit ${p.familyLimit}); every family read back`,
   deployment: (p) => ({ instances: p.instances, service: { familyLimit: p.familyLimit, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
+  artillery: artilleryTraffic,
 };
 export default definition;
 
@@ -141,6 +144,40 @@ async function run(ctx: ScenarioContext, p: FamilyCreationParams): Promise<Scena
         ? 'On SQLite every creation is a serialised write transaction (one writer across instances): latency here is mostly queueing behind the write lock.'
         : `Store: ${ctx.target.store ?? 'external target'}.`,
     ],
+  };
+}
+
+/**
+ * Every virtual user arrives within one second (Artillery has no barrier): creators sign up, create
+ * a family under one of the shared names and read it back; racers fill their families up to
+ * limit-k, then send their racing creations in parallel, where 409 family_limit is the right answer.
+ */
+function artilleryTraffic(p: FamilyCreationParams): ArtilleryTraffic {
+  validate(p);
+  const names = Array.from({ length: p.sharedNames }, (_, j) => `Shared ${j} x`);
+  const creator: TrafficFlow = {
+    name: 'creator',
+    weight: p.creators,
+    steps: [...signUp('creator'), { kind: 'vary', variable: VARS.familyName, rule: { kind: 'cycle', values: names } }, createFamily({ name: `{{ ${VARS.familyName} }}`, captureId: true }), readFamily()],
+  };
+  const preOwned = p.familyLimit - p.raceHeadroom;
+  const racer: TrafficFlow = {
+    name: 'racer',
+    weight: p.racers,
+    steps: [
+      ...signUp('racer'),
+      ...(preOwned > 0 ? [{ kind: 'loop' as const, count: preOwned, steps: [createFamily({ name: 'Own x', requestName: 'POST /families (pre-owned)' })] }] : []),
+      { kind: 'parallel', steps: Array.from({ length: p.raceAttempts }, () => createFamily({ name: names[0] ?? 'Race x', requestName: 'POST /families (race)', expect: [201, 409] })) },
+      listOwnFamilies(),
+    ],
+  };
+  return {
+    phases: [{ name: 'release', durationSec: 1, arrivalCount: p.creators + p.racers }],
+    flows: p.racers > 0 && p.creators > 0 ? [creator, racer] : p.racers > 0 ? [racer] : [creator],
+    notExported:
+      'the oracle (every family read back: unique IDs and sbd usernames, the lowest-free suffix rule, the family limit per owner) needs gauntlet\'s record of who created what; ' +
+      `Artillery picks each virtual user's flow at random by weight (${p.creators} creator : ${p.racers} racer), so the mix is close to, not exactly, the scenario's, ` +
+      `and the arrivals spread over one second instead of a barrier release`,
   };
 }
 

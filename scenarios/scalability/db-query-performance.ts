@@ -18,6 +18,8 @@ import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/late
 import { compareQueryTotals, deltaTotals, queryTotalsFromMetrics } from '../lib/query-metrics-agreement.ts';
 import { ServerTimingRecorder } from '../lib/query-server-timing.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import type { ArtilleryTraffic } from '../../src/artillery/traffic.ts';
+import { createFamily, signUp, VARS } from '../lib/artillery-flows.ts';
 
 /** Per-request timeout of the load: far above any healthy creation, so a slow one is measured, not cut off. */
 const QUERY_TIMEOUT_MS = 10_000;
@@ -74,8 +76,38 @@ const definition: ScenarioDefinition<Params> = {
     `${usersFor(p)} users (${p.familiesPerUser} each); every response's Server-Timing recorded per query and compared with /metrics`,
   deployment: () => ({ instances: 1, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
+  artillery: artilleryTraffic,
 };
 export default definition;
+
+/**
+ * New users at ratePerSec / familiesPerUser a second, each creating familiesPerUser families (unique
+ * names, as the scenario's) spread over about a second: creations arrive at about ratePerSec.
+ */
+function artilleryTraffic(p: Params): ArtilleryTraffic {
+  const pacing = 1 / p.familiesPerUser;
+  return {
+    phases: [{ name: 'steady', durationSec: Math.max(1, Math.round(p.durationMs / 1000)), arrivalRate: p.ratePerSec / p.familiesPerUser }],
+    flows: [
+      {
+        name: 'creator',
+        weight: 1,
+        steps: [
+          ...signUp('dbq'),
+          {
+            kind: 'loop',
+            count: p.familiesPerUser,
+            steps: [{ kind: 'vary', variable: VARS.familyName, rule: { kind: 'unique', prefix: 'query' } }, createFamily({ name: `{{ ${VARS.familyName} }}` }), { kind: 'think', seconds: pacing }],
+          },
+        ],
+      },
+    ],
+    notExported:
+      'the per-query figures (Server-Timing split per query, the cross-check with gauntlet_db_query_duration_seconds) and the coordinated-omission-corrected latency need gauntlet\'s engine; ' +
+      'Artillery\'s metrics-by-endpoint keeps only a Server-Timing "total", which this service does not send; each virtual user also signs up (one POST /users per ' +
+      `${p.familiesPerUser} creations), where the scenario creates its users before the measured load`,
+  };
+}
 
 function usersFor(p: Params): number {
   return Math.ceil(Math.round((p.ratePerSec * p.durationMs) / 1000) / p.familiesPerUser);

@@ -13,6 +13,8 @@ import { measureScaling, verdictOf } from '../lib/scaling-measure.ts';
 import type { CountResult, ScalingDeps, ScalingPlan } from '../lib/scaling-measure.ts';
 import { reportedLoadRuns, SCALING_METRIC_SPECS, scalingChecks, scalingMetrics, scalingSeries, scalingTable, searchTable } from '../lib/scaling-report.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import type { ArtilleryTraffic, TrafficStep } from '../../src/artillery/traffic.ts';
+import { createFamily, listOwnFamilies, pacedReads, READS_PER_VU, readFamily, signUp } from '../lib/artillery-flows.ts';
 
 interface ScalingParams {
   readonly [key: string]: number;
@@ -55,8 +57,26 @@ const definition: ScenarioDefinition<ScalingParams> = {
   deployment: () => ({ instances: 1, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   needsEmbeddedTarget: 'it restarts the deployment with 1, 2, ... N instances, which an external target does not allow',
   run,
+  artillery: artilleryTraffic,
 };
 export default definition;
+
+/**
+ * The read-mostly workload (LIST_EVERY - 1 family reads to one family list), ramping from startRate
+ * to the highest rate the search would try, one search step's time per doubling.
+ */
+function artilleryTraffic(p: ScalingParams): ArtilleryTraffic {
+  const doublings = Math.max(0, Math.min(p.maxSteps - 1, Math.floor(Math.log2(p.maxRate / p.startRate))));
+  const top = p.startRate * 2 ** doublings;
+  const round: TrafficStep[] = [...Array.from({ length: LIST_EVERY - 1 }, () => readFamily()), listOwnFamilies()];
+  return {
+    phases: [{ name: 'ramp', durationSec: Math.max(1, Math.round(((doublings + 1) * p.stepMs) / 1000)), arrivalRate: p.startRate / READS_PER_VU, rampTo: top / READS_PER_VU }],
+    flows: [{ name: 'reader', weight: 1, steps: [...signUp('hscale'), createFamily({ name: 'scaling x', captureId: true }), pacedReads(round)] }],
+    notExported:
+      'the rate search (per instance count, the deployment restarted with 1..N instances, each step judged on its corrected p99) and the efficiency figure need gauntlet\'s engine; ' +
+      `the export is the workload ramping from ${p.startRate}/s to ${top}/s against whatever deployment is running; compare two such runs at different instance counts yourself`,
+  };
+}
 
 async function run(ctx: ScenarioContext, p: ScalingParams): Promise<ScenarioOutput> {
   const control = ctx.deployment;

@@ -16,6 +16,8 @@ import type { CounterRow } from '../lib/balance-oracle.ts';
 import { measureCell } from '../lib/balance-traffic.ts';
 import type { BalanceWorkload, CellMeasurement, ReadTarget, RunCellLoad } from '../lib/balance-traffic.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import type { ArtilleryTraffic } from '../../src/artillery/traffic.ts';
+import { createFamily, pacedReads, READS_PER_VU, readFamily, signUp } from '../lib/artillery-flows.ts';
 
 interface BalancingParams {
   readonly [key: string]: number;
@@ -74,8 +76,29 @@ const definition: ScenarioDefinition<BalancingParams> = {
   deployment: (p) => ({ instances: p.instances, strategy: 'round-robin', faults: true, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   needsEmbeddedTarget: 'it restarts the balancer per strategy and makes requests slow with x-fault delays (fault injection on)',
   run,
+  artillery: artilleryTraffic,
 };
 export default definition;
+
+/**
+ * Family reads through the balancer at about ratePerSec, both workloads' worth: new users each read
+ * their own family READS_PER_VU times; a slowFraction of them (by weight) ask the service to hold
+ * every read slowDelayMs (x-fault, honoured only with fault injection on).
+ */
+function artilleryTraffic(p: BalancingParams): ArtilleryTraffic {
+  const setup = [...signUp('lbal'), createFamily({ name: 'balance x', captureId: true })];
+  const slowHeader = { 'x-fault': `delay-ms=${p.slowDelayMs}` };
+  return {
+    phases: [{ name: 'reads', durationSec: Math.max(1, Math.ceil((WORKLOADS.length * p.requests) / p.ratePerSec)), arrivalRate: p.ratePerSec / READS_PER_VU }],
+    flows: [
+      { name: 'reader', weight: Math.round((1 - p.slowFraction) * 100), steps: [...setup, pacedReads([readFamily()])] },
+      { name: 'slow reader', weight: Math.round(p.slowFraction * 100), steps: [...setup, pacedReads([readFamily(slowHeader, 'GET /families/:id (held)')])] },
+    ],
+    notExported:
+      'the balance checks (per-node counts from x-instance-id, Jain\'s index, busy share, agreement with each node\'s request counter) and the restart per strategy need gauntlet\'s engine; ' +
+      'the export reads through whatever balancer is running, the two workloads mixed in one phase; each virtual user also signs up and creates the family it reads',
+  };
+}
 
 async function run(ctx: ScenarioContext, p: BalancingParams): Promise<ScenarioOutput> {
   const control = ctx.deployment;

@@ -11,8 +11,11 @@ export type TrafficPhase =
 
 /** How a per-request value is made, by the processor file, before the step that uses it. */
 export type VaryRule =
-  /** A username no other virtual user (on any worker or machine) uses: `<prefix>_<random>_<n>`, at most 32 of [a-z0-9_]. */
-  | { readonly kind: 'unique-username'; readonly prefix: string }
+  /**
+   * A value no other virtual user (on any worker or machine) gets: `<prefix>_<random>_<n>`, at most 32
+   * of [a-z0-9_] — a valid username, and a family name whose sbd base no other creation shares.
+   */
+  | { readonly kind: 'unique'; readonly prefix: string }
   /** The values in turn, one per virtual user that reaches the step. */
   | { readonly kind: 'cycle'; readonly values: readonly string[] };
 
@@ -38,6 +41,8 @@ export type TrafficStep =
       readonly expect: readonly number[];
     }
   | { readonly kind: 'loop'; readonly count: number; readonly steps: readonly TrafficStep[] }
+  /** A pause inside the flow, so one virtual user's requests spread over time instead of going back to back. */
+  | { readonly kind: 'think'; readonly seconds: number }
   /** Requests sent at the same time by one virtual user (a race); each waits for all. */
   | { readonly kind: 'parallel'; readonly steps: readonly TrafficStep[] };
 

@@ -65,6 +65,30 @@ export interface ScenarioResult {
    * the scenario): the harness's side of the numbers. Null when the scenario did not run.
    */
   readonly harness: HarnessSample | null;
+  /** Set when another engine than gauntlet's produced the result (`run --engine artillery`); absent = gauntlet's own. */
+  readonly engine?: EngineInfo;
+}
+
+/** Who measured a result, and what that costs in accuracy: the report and compare read it. */
+export interface EngineInfo {
+  readonly name: 'artillery';
+  readonly version: string;
+  /** local, aws:lambda, aws:ecs or az:aci. */
+  readonly platform: string;
+  readonly latency: {
+    /** The engine's own metric, e.g. Artillery's `http.response_time`. */
+    readonly metric: string;
+    /** What one latency sample spans, in words (time to first byte, from the actual send). */
+    readonly measures: string;
+    readonly resolutionMs: number;
+    /** Relative error of its percentiles (a sketch, not an HDR histogram). */
+    readonly relativeError: number;
+    /** False: no histogram is kept, so comparisons use summaries and per-period series only. */
+    readonly rawHistogram: false;
+    readonly correctedForCoordinatedOmission: false;
+  };
+  /** The scenario's metrics under gauntlet's engine that this engine cannot give. */
+  readonly unavailableMetrics: readonly string[];
 }
 
 /** A ProcessSample of gauntlet itself, GC and event-loop figures covering one scenario. */
