@@ -34,6 +34,8 @@ export interface RunRequest {
   readonly environment: () => Promise<EnvironmentInfo>;
   readonly onEvent: (event: RunEvent) => void;
   readonly onTargetOutput?: (child: string, text: string) => void;
+  /** Runs one scenario; absent = gauntlet's own engine (runPlannedScenario). `--engine artillery` gives its own. */
+  readonly runScenario?: typeof runPlannedScenario;
 }
 
 /** Runs the plan. Throws TargetUnavailableError only when the target cannot be started or reached at all. */
@@ -63,7 +65,7 @@ export async function executeRun(req: RunRequest): Promise<RunResults> {
       const id = planned.definition.id;
       let counts = (): { requests: number; errors: number } => ({ requests: 0, errors: 0 });
       req.onEvent({ type: 'scenario-start', id, title: planned.definition.title, index, total: req.plan.length, counts: () => counts() });
-      const outcome = await runPlannedScenario(planned, {
+      const outcome = await (req.runScenario ?? runPlannedScenario)(planned, {
         session,
         profile: req.profile,
         clock: req.clock,
