@@ -7,6 +7,7 @@ import type { EnvironmentInfo } from '../measure/environment.ts';
 import { failingTrends } from '../measure/resource-trend.ts';
 import { RESULTS_SCHEMA_VERSION } from '../results/schema.ts';
 import type { ResourceTrends, RunResults, ScenarioResult, ScenarioStatus } from '../results/schema.ts';
+import { confirmDeath, tcpConnectProbe } from './liveness.ts';
 import type { PlannedScenario } from './plan.ts';
 import { RESOURCE_TREND_ENFORCED_PROFILES, startResourceMonitor } from './resource-monitor.ts';
 import { runPlannedScenario } from './run-scenario.ts';
@@ -77,8 +78,11 @@ export async function executeRun(req: RunRequest): Promise<RunResults> {
       });
       results.push(outcome.result);
       req.onEvent({ type: 'scenario-end', result: outcome.result, index, total: req.plan.length });
-      if (outcome.targetDied !== null) {
-        interrupted = `stopped: ${outcome.targetDied}`;
+      // An external target has no process to watch, and a scenario can fail on refusals before the
+      // liveness watch has seen enough of them: one more look after each scenario tells the two apart.
+      const died = outcome.targetDied ?? (req.mode.kind === 'external' ? await confirmDeath(req.mode.url, tcpConnectProbe(req.mode.url)) : null);
+      if (died !== null) {
+        interrupted = `stopped: ${died}`;
         targetDied = true;
         break;
       }

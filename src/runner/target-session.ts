@@ -1,6 +1,6 @@
 /**
  * The target a run drives: the embedded deployment (started, reshaped per scenario, always stopped)
- * or an external URL (used as it is; nothing can be reshaped).
+ * or an external URL (external-session.ts: used as it is, its death noticed by probing it).
  */
 import { DEFAULT_BALANCER_STRATEGY, DEFAULT_INSTANCES, DEFAULT_SERVICE_CONFIG } from '../../target/config.ts';
 import type { StoreChoice } from '../../target/config.ts';
@@ -11,6 +11,7 @@ import type { DeploymentOptions } from '../../target/deployment/options.ts';
 import { TargetUnavailableError } from '../exit-codes.ts';
 import type { DeploymentControl, TargetView } from '../scenario/context-types.ts';
 import type { DeploymentNeeds } from '../scenario/deployment-needs.ts';
+import { externalSession } from './external-session.ts';
 
 export type TargetMode =
   | { readonly kind: 'embedded'; readonly store: StoreChoice; readonly mongoUri?: string }
@@ -130,16 +131,4 @@ class EmbeddedSession implements TargetSession {
       for (const listener of this.#listeners) listener(message);
     });
   }
-}
-
-function externalSession(url: string): TargetSession {
-  const view: TargetView = { url, embedded: false, store: null, instances: [], balancer: null };
-  return {
-    view: () => view,
-    control: null,
-    ensure: () => Promise.resolve(),
-    onDeath: () => () => undefined,
-    storeInfo: () => null,
-    stop: () => Promise.resolve(),
-  };
 }
