@@ -77,9 +77,19 @@ export function importArtilleryReport(text: string): ImportOutcome {
       latency,
       durationMs: Math.max(0, (aggregate.lastMetricAt ?? 0) - (aggregate.firstMetricAt ?? 0)),
       tables: { codes: prefixed(aggregate, 'http.codes.', 'status'), errors: prefixed(aggregate, 'errors.', 'error'), endpoints: endpoints(aggregate), flows: prefixed(aggregate, 'vusers.created_by_name.', 'flow') },
-      series: intermediate.map((p) => ({ x: Math.round(((p.firstMetricAt ?? t0) - t0) / 100) / 10, ...periodMetrics(p) })),
+      series: intermediate.length < MIN_SERIES_PERIODS ? [] : intermediate.map((p) => seriesPoint(p, t0)),
     },
   };
+}
+
+/** A series of fewer periods says nothing over time (a smoke run has one). */
+const MIN_SERIES_PERIODS = 2;
+/** The per-period figures kept as a series: what compare can test across periods, and the report charts. */
+const SERIES_METRICS = ['latency.p50', 'latency.p99', 'errors.rate', 'http.request_rate'];
+
+function seriesPoint(p: Period, t0: number): SeriesPoint {
+  const values = periodMetrics(p);
+  return { x: Math.round(((p.firstMetricAt ?? t0) - t0) / 100) / 10, ...Object.fromEntries(SERIES_METRICS.flatMap((k) => (values[k] === undefined ? [] : [[k, values[k]]]))) };
 }
 
 /** The ARTILLERY_METRIC_SPECS values of one period (or the whole run); latency only when something was answered. */

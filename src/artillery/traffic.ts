@@ -62,3 +62,10 @@ export interface ArtilleryTraffic {
    */
   readonly notExported: string;
 }
+
+/** One line for people: the phases and the flows with their weights. */
+export function describeTraffic(t: ArtilleryTraffic): string {
+  const phases = t.phases.map((p) =>
+    'arrivalCount' in p ? `${p.arrivalCount} virtual users over ${p.durationSec} s` : `${p.arrivalRate}${p.rampTo === undefined ? '' : `->${p.rampTo}`} virtual users/s for ${p.durationSec} s`);
+  return `${phases.join(', then ')}; flows ${t.flows.map((f) => `'${f.name}' (weight ${f.weight})`).join(', ')}`;
+}

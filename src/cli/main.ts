@@ -1,4 +1,4 @@
-/** The `gauntlet` command line: run | list | report | compare | target. Parses, validates, delegates; exit codes from exit-codes.ts. */
+/** The `gauntlet` command line: run | list | report | compare | target | export-artillery. Parses, validates, delegates; exit codes from exit-codes.ts. */
 import yargs from 'yargs';
 import { DEFAULT_STORE_CHOICE } from '../../target/config.ts';
 import type { StoreChoice } from '../../target/config.ts';
@@ -9,6 +9,10 @@ import { compareCommand } from './compare-command.ts';
 import { listCommand } from './list-command.ts';
 import { reportCommand } from './report-command.ts';
 import { runCommand } from './run-command.ts';
+import { exportArtilleryCommand } from './export-artillery-command.ts';
+import { ARTILLERY_PLATFORMS, DEFAULT_ARTILLERY_PLATFORM } from '../artillery/platform-args.ts';
+import { DEFAULT_EXPORT_TARGET } from '../artillery/target-hint.ts';
+import { DEFAULT_ENGINE, ENGINES } from './run-options.ts';
 
 const STORE_CHOICES: readonly StoreChoice[] = ['auto', 'mongo', 'sqlite'];
 
@@ -41,7 +45,11 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('scenarios-dir', { type: 'string', describe: 'Also load your own scenario modules from DIR/<group>/*.ts' })
           .option('baseline', { type: 'string', describe: 'A saved results.json to compare with; a regression beyond the tolerance fails the run (exit 1)' })
           .option('regression-tolerance', { type: 'string', describe: `How much worse a metric may get before a significant change is a regression (default ${DEFAULT_REGRESSION_TOLERANCE * 100}%)` })
-          .option('junit', { type: 'string', describe: 'Also write JUnit XML to FILE (a testcase per scenario)' }),
+          .option('junit', { type: 'string', describe: 'Also write JUnit XML to FILE (a testcase per scenario)' })
+          .option('engine', { choices: ENGINES, default: DEFAULT_ENGINE, describe: "Who generates the load: gauntlet's own engine, or Artillery running the scenario's exported traffic (scenarios that export; thresholds only on metrics Artillery gives)" })
+          .option('artillery-platform', { choices: ARTILLERY_PLATFORMS, describe: `With --engine artillery: where Artillery runs (default ${DEFAULT_ARTILLERY_PLATFORM}; cloud platforms need a --target their workers can reach)` })
+          .option('count', { type: 'number', describe: 'With a cloud --artillery-platform: load-generating workers' })
+          .option('region', { type: 'string', describe: 'With a cloud --artillery-platform: the region to run in' }),
       async (args) => {
         exitCode = await runCommand({
           suite: args.suite,
@@ -59,7 +67,25 @@ export async function main(argv: readonly string[]): Promise<number> {
           baseline: args.baseline,
           junit: args.junit,
           regressionTolerance: args.regressionTolerance,
+          engine: args.engine,
+          artilleryPlatform: args.artilleryPlatform,
+          count: args.count,
+          region: args.region,
         });
+      },
+    )
+    .command(
+      'export-artillery',
+      "Write a scenario's traffic as an Artillery script (script.json + processor.cjs) to --out; only the traffic exports, not the checks",
+      (y) =>
+        y
+          .option('scenario', { type: 'string', demandOption: true, describe: 'The scenario to export (family-creation, db-query-performance, load-balancing, horizontal-scaling)' })
+          .option('profile', { choices: PROFILES, default: DEFAULT_PROFILE, describe: 'Whose rates and durations to export' })
+          .option('out', { type: 'string', demandOption: true, describe: 'Directory for script.json and processor.cjs' })
+          .option('target', { type: 'string', describe: `Base URL the script sends to (default ${DEFAULT_EXPORT_TARGET})` })
+          .option('scenarios-dir', { type: 'string', describe: 'Also load your own scenario modules from DIR/<group>/*.ts' }),
+      async (args) => {
+        exitCode = await exportArtilleryCommand({ scenario: args.scenario, profile: args.profile, out: args.out, target: args.target, scenariosDir: args.scenariosDir });
       },
     )
     .command(
@@ -119,7 +145,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     )
     // Listed for --help; main() hands `target ...` to the target's own CLI before yargs sees it.
     .command('target', 'Start the reference family service (`gauntlet target --help` for its flags)')
-    .demandCommand(1, 'Name a command: run, list, report, compare or target')
+    .demandCommand(1, 'Name a command: run, list, report, compare, target or export-artillery')
     .strict()
     .help()
     .alias('h', 'help')

@@ -10,22 +10,45 @@ import { defaultOutDir, writeResults } from '../results/write.ts';
 import { planRun } from '../runner/plan.ts';
 import { executeRun } from '../runner/run.ts';
 import { loadFullCatalog } from '../scenario/catalog.ts';
+import { artilleryScenarioRunner } from '../artillery/run-artillery-scenario.ts';
+import { requireArtillery } from '../artillery/locate-artillery.ts';
+import type { ArtilleryResolver } from '../artillery/locate-artillery.ts';
+import { planArtilleryRun } from '../artillery/plan-artillery.ts';
+import type { PlanRequest } from '../runner/plan.ts';
+import type { RunRequest } from '../runner/run.ts';
 import { ProgressReporter } from './progress.ts';
 import { resolveRunOptions } from './run-options.ts';
 import type { RawRunArgs } from './run-options.ts';
 
 const TOOL_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export async function runCommand(args: RawRunArgs): Promise<number> {
+export interface RunCommandDeps {
+  /** Finds the Artillery CLI for `--engine artillery` (a test presents a machine without it). */
+  readonly resolveArtillery?: ArtilleryResolver;
+}
+
+export async function runCommand(args: RawRunArgs, deps: RunCommandDeps = {}): Promise<number> {
   const options = await resolveRunOptions(args);
-  const plan = planRun({
+  const request: PlanRequest = {
     catalog: await loadFullCatalog(args.scenariosDir),
     suite: options.suite,
     scenarioIds: options.scenarioIds,
     profile: options.profile,
     ...(options.thresholdFile === undefined ? {} : { thresholdFile: options.thresholdFile }),
     thresholdArgs: options.thresholdArgs,
-  });
+  };
+  const startedAt = new Date();
+  const outDir = options.outDir ?? defaultOutDir(startedAt);
+  let plan: RunRequest['plan'];
+  let runScenario: RunRequest['runScenario'];
+  if (options.engine.kind === 'artillery') {
+    const artillery = planArtilleryRun(request);
+    const install = requireArtillery(deps.resolveArtillery);
+    plan = artillery.plan;
+    runScenario = artilleryScenarioRunner({ install, platform: options.engine.platform, outDir, unavailable: artillery.unavailable, droppedDefaults: artillery.droppedDefaults });
+  } else {
+    plan = planRun(request);
+  }
 
   const interrupt = new AbortController();
   const onSignal = (): void => {
@@ -42,7 +65,6 @@ export async function runCommand(args: RawRunArgs): Promise<number> {
   };
   process.on('unhandledRejection', onStray);
   const progress = new ProgressReporter({ isTTY: process.stderr.isTTY, write: (t) => process.stderr.write(t) });
-  const startedAt = new Date();
   try {
     const results = await executeRun({
       plan,
@@ -55,9 +77,10 @@ export async function runCommand(args: RawRunArgs): Promise<number> {
       wallClock: () => new Date(),
       environment: () => captureEnvironment(),
       onEvent: progress.onEvent,
+      ...(runScenario === undefined ? {} : { runScenario }),
     });
     progress.close();
-    const file = await writeResults(options.outDir ?? defaultOutDir(startedAt), results);
+    const file = await writeResults(outDir, results);
     const outputs = await writeReportOutputs({
       results,
       reportFile: path.join(path.dirname(file), REPORT_FILE),

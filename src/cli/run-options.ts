@@ -9,6 +9,15 @@ import { DEFAULT_REGRESSION_TOLERANCE } from '../report/compare.ts';
 import { loadResults } from '../report/load-results.ts';
 import type { RunResults } from '../results/schema.ts';
 import type { TargetMode } from '../runner/target-session.ts';
+import { DEFAULT_ARTILLERY_PLATFORM, validatePlatformOptions } from '../artillery/platform-args.ts';
+import type { ArtilleryPlatform, PlatformOptions } from '../artillery/platform-args.ts';
+
+/** Who generates the load: gauntlet's own engine, or Artillery (locally or on a cloud platform). */
+export type EngineChoice = 'gauntlet' | 'artillery';
+export const ENGINES: readonly EngineChoice[] = ['gauntlet', 'artillery'];
+export const DEFAULT_ENGINE: EngineChoice = 'gauntlet';
+
+export type RunEngine = { readonly kind: 'gauntlet' } | { readonly kind: 'artillery'; readonly platform: PlatformOptions };
 
 export interface RunOptions {
   readonly suite: Suite;
@@ -22,6 +31,7 @@ export interface RunOptions {
   /** A saved run to compare against (--baseline), with the tolerance of a regression. */
   readonly baseline: { readonly file: string; readonly results: RunResults; readonly tolerance: number } | undefined;
   readonly junitFile: string | undefined;
+  readonly engine: RunEngine;
 }
 
 export interface RawRunArgs {
@@ -40,16 +50,22 @@ export interface RawRunArgs {
   readonly baseline: string | undefined;
   readonly junit: string | undefined;
   readonly regressionTolerance: string | undefined;
+  readonly engine?: EngineChoice;
+  readonly artilleryPlatform?: ArtilleryPlatform | undefined;
+  readonly count?: number | undefined;
+  readonly region?: string | undefined;
 }
 
 const thresholdFileShape = z.record(z.string(), z.array(z.string()));
 
 export async function resolveRunOptions(args: RawRunArgs): Promise<RunOptions> {
+  const mode = targetMode(args);
   return {
     suite: args.suite,
     scenarioIds: args.scenario,
     profile: args.profile,
-    mode: targetMode(args),
+    mode,
+    engine: runEngine(args, mode),
     outDir: args.out,
     thresholdFile: args.thresholds === undefined ? undefined : await readThresholdFile(args.thresholds),
     thresholdArgs: args.threshold,
@@ -57,6 +73,23 @@ export async function resolveRunOptions(args: RawRunArgs): Promise<RunOptions> {
     baseline: await resolveBaseline(args),
     junitFile: args.junit,
   };
+}
+
+function runEngine(args: RawRunArgs, mode: TargetMode): RunEngine {
+  if ((args.engine ?? DEFAULT_ENGINE) === 'gauntlet') {
+    const given = [args.artilleryPlatform === undefined ? null : '--artillery-platform', args.count === undefined ? null : '--count', args.region === undefined ? null : '--region'].filter((f) => f !== null);
+    if (given.length > 0) throw new UsageError(`${given.join(', ')} configure the Artillery engine: add --engine artillery, or drop them`);
+    return { kind: 'gauntlet' };
+  }
+  const platform: PlatformOptions = { platform: args.artilleryPlatform ?? DEFAULT_ARTILLERY_PLATFORM, count: args.count, region: args.region };
+  validatePlatformOptions(platform);
+  if (platform.platform !== 'local' && mode.kind === 'embedded') {
+    throw new UsageError(
+      `--artillery-platform ${platform.platform} runs the load on cloud workers, which cannot reach the embedded target on this machine's loopback: ` +
+        'give --target with the URL of a deployment they can reach (and --allow-remote)',
+    );
+  }
+  return { kind: 'artillery', platform };
 }
 
 async function resolveBaseline(args: RawRunArgs): Promise<RunOptions['baseline']> {

@@ -1,0 +1,161 @@
+/**
+ * One planned scenario under the Artillery engine: shape the embedded target as the scenario asks,
+ * export its traffic against the target's URL, run the Artillery CLI, import its report into a
+ * ScenarioResult and judge the thresholds, exactly as gauntlet's own runner would.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SCENARIO_TIME_LIMIT_MS } from '../config/defaults.ts';
+import { TargetUnavailableError } from '../exit-codes.ts';
+import { startSelfMonitor } from '../measure/self-monitor.ts';
+import type { EngineInfo, HarnessSample, ScenarioResult, ScenarioStatus, ThresholdResult } from '../results/schema.ts';
+import type { PlannedScenario } from '../runner/plan.ts';
+import type { ScenarioRunDeps, ScenarioRunOutcome } from '../runner/run-scenario.ts';
+import { evaluateThreshold } from '../thresholds/evaluate.ts';
+import { buildArtilleryExport, writeArtilleryExport } from './export-script.ts';
+import { ARTILLERY_LATENCY_METRIC, ARTILLERY_METRIC_SPECS, importArtilleryReport } from './import-report.ts';
+import type { ImportedReport } from './import-report.ts';
+import type { ArtilleryInstall } from './locate-artillery.ts';
+import { artilleryArgv } from './platform-args.ts';
+import type { PlatformOptions } from './platform-args.ts';
+import { spawnArtillery } from './spawn-artillery.ts';
+import { describeTraffic } from './traffic.ts';
+
+export const ARTILLERY_REPORT_FILE = 'artillery-report.json';
+export const ARTILLERY_LOG_FILE = 'artillery.log';
+/** Artillery's exit code when expectations failed: its report is complete, the failures are in it. */
+const EXIT_EXPECTATIONS_FAILED = 21;
+/** Artillery summarises latency in DDSketch form with this relative accuracy, in whole ms. */
+const SKETCH_RELATIVE_ERROR = 0.01;
+
+export interface ArtilleryEngineConfig {
+  readonly install: ArtilleryInstall;
+  readonly platform: PlatformOptions;
+  /** The run's output directory: each scenario's script, report and log go to `artillery/<id>/` in it. */
+  readonly outDir: string;
+  readonly unavailable: ReadonlyMap<string, readonly string[]>;
+  readonly droppedDefaults: ReadonlyMap<string, readonly string[]>;
+}
+
+/** A scenario runner with runPlannedScenario's signature, for executeRun. */
+export function artilleryScenarioRunner(config: ArtilleryEngineConfig): (planned: PlannedScenario, deps: ScenarioRunDeps) => Promise<ScenarioRunOutcome> {
+  return (planned, deps) => runArtilleryScenario(planned, deps, config);
+}
+
+async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunDeps, config: ArtilleryEngineConfig): Promise<ScenarioRunOutcome> {
+  const { definition, params } = planned;
+  const startedAt = (deps.wallClock ?? (() => new Date()))().toISOString();
+  const t0 = deps.clock.now();
+  const engine: EngineInfo = {
+    name: 'artillery',
+    version: config.install.version,
+    platform: config.platform.platform,
+    latency: {
+      metric: ARTILLERY_LATENCY_METRIC,
+      measures: 'time to first byte, from the actual send',
+      resolutionMs: 1,
+      relativeError: SKETCH_RELATIVE_ERROR,
+      rawHistogram: false,
+      correctedForCoordinatedOmission: false,
+    },
+    unavailableMetrics: config.unavailable.get(definition.id) ?? [],
+  };
+  let harness: HarnessSample | null = null;
+  const traffic = definition.artillery?.(params);
+  const finish = (status: ScenarioStatus, reasons: string[], imported?: ImportedReport, notes: string[] = []): ScenarioResult => {
+    const thresholds = planned.thresholds.map((t): ThresholdResult => {
+      const verdict = evaluateThreshold(t, imported?.metrics[t.metric]);
+      return { source: t.source, metric: t.metric, dimension: t.dimension, op: t.op, expected: t.value, state: verdict.state, actual: verdict.state === 'not-measured' ? null : verdict.actual };
+    });
+    return {
+      id: definition.id,
+      group: definition.group,
+      title: definition.title,
+      objective: definition.objective,
+      executed: traffic === undefined ? definition.describe(params) : `Artillery (${config.platform.platform}) ran the scenario's exported traffic: ${describeTraffic(traffic)}`,
+      status,
+      reasons,
+      params,
+      startedAt,
+      durationMs: deps.clock.now() - t0,
+      metrics: imported?.metrics ?? {},
+      metricDimensions: Object.fromEntries(ARTILLERY_METRIC_SPECS.map((m) => [m.name, m.dimension])),
+      checks: [],
+      thresholds,
+      histograms: {},
+      series: imported === undefined || imported.series.length === 0 ? {} : { artillery: imported.series },
+      // No load-run summary: Artillery does not judge its own schedule, so nothing could say it kept up.
+      loadRuns: [],
+      tables: imported === undefined ? {} : { ...imported.tables },
+      notes,
+      harness,
+      engine,
+    };
+  };
+
+  if (traffic === undefined) {
+    return { result: finish('skipped', ["has no Artillery traffic: its load is shaped by what gauntlet's engine sees while it runs (run it without --engine)"]), targetDied: null };
+  }
+  await deps.session.ensure(definition.deployment?.(params));
+
+  const died = new AbortController();
+  const death: { message: string | null } = { message: null };
+  const unwatch = deps.session.onDeath((message) => {
+    death.message = message;
+    died.abort(new TargetUnavailableError(message));
+  });
+  const timeLimitMs = deps.timeLimitMs ?? SCENARIO_TIME_LIMIT_MS[deps.profile];
+  const signal = AbortSignal.any([deps.signal, died.signal, AbortSignal.timeout(timeLimitMs)]);
+  const monitor = startSelfMonitor({ now: () => deps.clock.now() });
+  try {
+    const dir = path.join(config.outDir, 'artillery', definition.id);
+    const script = await writeArtilleryExport(dir, buildArtilleryExport(traffic, { target: deps.session.view().url, origin: `${definition.id} (${deps.profile})` }));
+    const report = path.join(dir, ARTILLERY_REPORT_FILE);
+    deps.onPhase(`artillery ${config.platform.platform}`);
+    const outcome = await spawnArtillery({ install: config.install, argv: artilleryArgv(config.platform, { script, report }), cwd: dir, logFile: path.join(dir, ARTILLERY_LOG_FILE), signal });
+    harness = monitor.stop();
+    const logHint = `Artillery's output: ${path.join(dir, ARTILLERY_LOG_FILE)}`;
+    if (outcome.cancelled) {
+      const why = death.message ?? (deps.signal.aborted ? 'interrupted before the scenario finished' : `aborted after its time limit of ${timeLimitMs / 1000}s`);
+      return { result: finish('errored', [why]), targetDied: death.message };
+    }
+    const text = await readFile(report, 'utf8').catch(() => null);
+    if (text === null || (outcome.code !== 0 && outcome.code !== EXIT_EXPECTATIONS_FAILED)) {
+      const how = outcome.signal === null ? `exit code ${String(outcome.code)}` : `signal ${outcome.signal}`;
+      return { result: finish('errored', [`Artillery ended with ${how}${text === null ? ' and wrote no report' : ''}: ${lastLines(outcome.tail)} (${logHint})`]), targetDied: death.message };
+    }
+    const imported = importArtilleryReport(text);
+    if (!imported.ok) return { result: finish('errored', [`${imported.error} (${report})`]), targetDied: death.message };
+    const r = imported.report;
+    const notes = notesFor(engine, traffic.notExported, config.droppedDefaults.get(definition.id) ?? [], dir);
+    const provisional = finish('passed', [], r, notes);
+    const reasons = provisional.thresholds
+      .filter((t) => t.state !== 'passed')
+      .map((t) => (t.state === 'not-measured' ? `threshold not measured: ${t.source}` : `threshold failed: ${t.source} (actual ${String(Math.round((t.actual ?? 0) * 1000) / 1000)})`));
+    if ((r.metrics['http.requests'] ?? 0) === 0) reasons.push(`Artillery sent no request (${logHint})`);
+    if (death.message !== null) reasons.unshift(death.message);
+    return { result: { ...provisional, status: reasons.length === 0 ? 'passed' : 'failed', reasons, durationMs: deps.clock.now() - t0 }, targetDied: death.message };
+  } catch (error) {
+    harness ??= monitor.stop();
+    return { result: finish('errored', [death.message ?? (error instanceof Error ? error.message : String(error))]), targetDied: death.message };
+  } finally {
+    harness ??= monitor.stop();
+    unwatch();
+  }
+}
+
+function notesFor(engine: EngineInfo, notExported: string, dropped: readonly string[], dir: string): string[] {
+  return [
+    `measured by Artillery ${engine.version} (${engine.platform}): latency is ${engine.latency.metric}, ${engine.latency.measures}, in whole ms with ~${engine.latency.relativeError * 100}% sketch error, ` +
+      'not corrected for coordinated omission, and no raw histogram is kept (compare uses summaries and per-period series)',
+    `Artillery starts new virtual users per second, each on a new connection, running its flow; gauntlet's own engine sends requests at a rate over kept-alive connections`,
+    `only the traffic was exported, not the checks: ${notExported}`,
+    ...(engine.unavailableMetrics.length === 0 ? [] : [`unavailable under Artillery (gauntlet's engine only): ${engine.unavailableMetrics.join(', ')}`]),
+    ...(dropped.length === 0 ? [] : [`default thresholds not evaluated (their metric is unavailable under Artillery): ${dropped.join('; ')}`]),
+    `the script, its processor, Artillery's report and log: ${dir}`,
+  ];
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' | ') || '(no output)';
+}

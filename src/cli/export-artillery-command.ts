@@ -1,0 +1,54 @@
+/** `gauntlet export-artillery`: a scenario's traffic as an Artillery script and processor, and what it leaves out. */
+import path from 'node:path';
+import type { Profile } from '../config/defaults.ts';
+import { EXIT_CODES, UsageError } from '../exit-codes.ts';
+import { buildArtilleryExport, writeArtilleryExport, ARTILLERY_PROCESSOR_FILE } from '../artillery/export-script.ts';
+import { exportableIds } from '../artillery/plan-artillery.ts';
+import { DEFAULT_EXPORT_TARGET, targetCommandFor } from '../artillery/target-hint.ts';
+import { describeTraffic } from '../artillery/traffic.ts';
+import { loadFullCatalog } from '../scenario/catalog.ts';
+
+export interface ExportArtilleryArgs {
+  readonly scenario: string;
+  readonly profile: Profile;
+  readonly out: string;
+  /** Base URL in the script (default DEFAULT_EXPORT_TARGET). */
+  readonly target: string | undefined;
+  readonly scenariosDir: string | undefined;
+}
+
+export async function exportArtilleryCommand(args: ExportArtilleryArgs, write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  const catalog = await loadFullCatalog(args.scenariosDir);
+  const definition = catalog.find((e) => e.definition.id === args.scenario)?.definition;
+  const exportable = exportableIds(catalog).join(', ') || '(none)';
+  if (definition === undefined) throw new UsageError(`unknown scenario '${args.scenario}'; scenarios that export to Artillery: ${exportable}`);
+  if (definition.artillery === undefined) {
+    throw new UsageError(
+      `scenario '${definition.id}' cannot be expressed as Artillery traffic: its load depends on what gauntlet's engine sees while it runs ` +
+        `(barrier bursts judged on their answers, fixtures read back mid-run). Scenarios that export: ${exportable}`,
+    );
+  }
+  const target = exportTarget(args.target);
+  const params = definition.profiles[args.profile];
+  const traffic = definition.artillery(params);
+  const script = await writeArtilleryExport(args.out, buildArtilleryExport(traffic, { target, origin: `${definition.id} (${args.profile})` }));
+  write(
+    `wrote ${script} and ${path.join(args.out, ARTILLERY_PROCESSOR_FILE)}: ${describeTraffic(traffic)}, against ${target}\n` +
+      `Only the traffic exports, not the checks: ${traffic.notExported}.\n` +
+      `Start a target shaped as the scenario expects: ${targetCommandFor(definition.deployment?.(params))}\n` +
+      `Then: ARTILLERY_DISABLE_TELEMETRY=true npx artillery run ${script}   (or gauntlet run --engine artillery --scenario ${definition.id}, which imports the report)\n`,
+  );
+  return EXIT_CODES.ok;
+}
+
+function exportTarget(text: string | undefined): string {
+  if (text === undefined) return DEFAULT_EXPORT_TARGET;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--target '${text}' is not a URL; write it like ${DEFAULT_EXPORT_TARGET}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--target must be an http(s) URL, got '${url.protocol}'`);
+  return url.origin;
+}
