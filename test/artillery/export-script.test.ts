@@ -1,0 +1,162 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTILLERY_PROCESSOR_FILE, buildArtilleryExport, writeArtilleryExport } from '../../src/artillery/export-script.ts';
+import type { ArtilleryTraffic } from '../../src/artillery/traffic.ts';
+import { PROFILES } from '../../src/config/defaults.ts';
+import { loadCatalog } from '../../src/scenario/catalog.ts';
+import type { ScenarioDefinition } from '../../src/scenario/definition.ts';
+import { runGauntlet } from '../helpers/run-cli.ts';
+
+const LOAD_SHAPED = ['db-query-performance', 'family-creation', 'horizontal-scaling', 'load-balancing'];
+const TARGET = 'http://127.0.0.1:8080';
+
+/** Phases and flows each load-shaped scenario exports at the smoke profile: the golden shape. */
+const SMOKE_SHAPES: Record<string, { phases: unknown[]; flows: Record<string, string[]> }> = {
+  'family-creation': {
+    phases: [{ name: 'release', duration: 1, arrivalCount: 64 }],
+    flows: {
+      creator: ['function', 'POST /users', 'function', 'POST /families', 'GET /families/:id'],
+      racer: ['function', 'POST /users', 'loop[POST /families (pre-owned)]', 'parallel[POST /families (race) x4]', 'GET /me/families'],
+    },
+  },
+  'db-query-performance': {
+    phases: [{ name: 'steady', duration: 3, arrivalRate: 16 }],
+    flows: { creator: ['function', 'POST /users', 'loop[function, POST /families, think]'] },
+  },
+  'load-balancing': {
+    phases: [{ name: 'reads', duration: 2, arrivalRate: 20 }],
+    flows: {
+      reader: ['function', 'POST /users', 'POST /families', 'loop[GET /families/:id, think]'],
+      'slow reader': ['function', 'POST /users', 'POST /families', 'loop[GET /families/:id (held), think]'],
+    },
+  },
+  'horizontal-scaling': {
+    phases: [{ name: 'ramp', duration: 2, arrivalRate: 10, rampTo: 40 }],
+    flows: { reader: ['function', 'POST /users', 'POST /families', 'loop[GET /families/:id, think, GET /families/:id, think, GET /families/:id, think, GET /families/:id, think, GET /me/families, think]'] },
+  },
+};
+
+type Json = Record<string, unknown>;
+
+/** A flow as names: requests by their `name`, loops and parallels with their contents. */
+function shape(steps: Json[]): string[] {
+  return steps.map((step) => {
+    if ('function' in step) return 'function';
+    if ('think' in step) return 'think';
+    if ('loop' in step) return `loop[${shape(step.loop as Json[]).join(', ')}]`;
+    if ('parallel' in step) {
+      const inner = shape(step.parallel as Json[]);
+      return `parallel[${inner[0] ?? ''} x${inner.length}]`;
+    }
+    const [method] = Object.keys(step);
+    return String((step[method ?? ''] as Json).name);
+  });
+}
+
+function requests(steps: Json[]): Json[] {
+  return steps.flatMap((s): Json[] => ('loop' in s ? requests(s.loop as Json[]) : 'parallel' in s ? requests(s.parallel as Json[]) : 'function' in s || 'think' in s ? [] : [Object.values(s)[0] as Json]));
+}
+
+let catalog: ScenarioDefinition[];
+let dir: string;
+beforeAll(async () => {
+  catalog = (await loadCatalog()).map((e) => e.definition);
+  dir = await mkdtemp(join(tmpdir(), 'gauntlet-artillery-export-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function traffic(id: string, profile: (typeof PROFILES)[number] = 'smoke'): ArtilleryTraffic {
+  const definition = catalog.find((d) => d.id === id);
+  const hook = definition?.artillery;
+  if (definition === undefined || hook === undefined) throw new Error(`${id} exports no traffic`);
+  return hook(definition.profiles[profile]);
+}
+
+describe('export-artillery', () => {
+  it('is offered by exactly the load-shaped scenarios', () => {
+    expect(catalog.filter((d) => d.artillery !== undefined).map((d) => d.id).sort()).toEqual(LOAD_SHAPED);
+  });
+
+  it.each(LOAD_SHAPED)('%s (smoke) exports the expected phases and flows', (id) => {
+    const { script } = buildArtilleryExport(traffic(id), { target: TARGET, origin: id });
+    const parsed = JSON.parse(JSON.stringify(script)) as { config: Json; scenarios: { name: string; flow: Json[] }[] };
+    const expected = SMOKE_SHAPES[id];
+    expect(parsed.config.target).toBe(TARGET);
+    expect(parsed.config.phases).toEqual(expected?.phases);
+    expect(Object.fromEntries(parsed.scenarios.map((s) => [s.name, shape(s.flow)]))).toEqual(expected?.flows);
+    expect(parsed.config.plugins).toMatchObject({ 'metrics-by-endpoint': { useOnlyRequestNames: true }, expect: {} });
+  });
+
+  it.each(LOAD_SHAPED.flatMap((id) => PROFILES.map((p) => [id, p] as const)))('%s (%s): every request is named, expects statuses, and authenticates with the captured token', (id, profile) => {
+    const { script } = buildArtilleryExport(traffic(id, profile), { target: TARGET, origin: id });
+    for (const scenario of script.scenarios as { flow: Json[] }[]) {
+      const reqs = requests(scenario.flow);
+      expect(reqs[0]).toMatchObject({ url: '/users', name: 'POST /users', capture: [{ json: '$.token', as: 'token' }], expect: [{ statusCode: 201 }] });
+      for (const req of reqs.slice(1)) {
+        expect(req.name).toMatch(/^(GET|POST) \//);
+        expect(req.headers).toMatchObject({ authorization: 'Bearer {{ token }}' });
+        expect(req.expect).toEqual([{ statusCode: expect.anything() as unknown }]);
+      }
+      // A family read uses the id captured from this flow's own creation.
+      const readIndex = reqs.findIndex((r) => r.url === '/families/{{ familyId }}');
+      if (readIndex >= 0) expect(reqs.slice(0, readIndex).some((r) => JSON.stringify(r.capture ?? []).includes('"familyId"'))).toBe(true);
+    }
+  });
+
+  it('writes a processor whose functions make valid, distinct usernames and cycle the shared names', async () => {
+    const out = join(dir, 'family-creation');
+    const exported = buildArtilleryExport(traffic('family-creation'), { target: TARGET, origin: 'family-creation' });
+    await writeArtilleryExport(out, exported);
+    const processor = createRequire(import.meta.url)(join(out, ARTILLERY_PROCESSOR_FILE)) as Record<string, (ctx: { vars: Record<string, string> }, events: unknown, done: () => void) => void>;
+    const names = Object.keys(processor);
+    const usernameFns = names.filter((n) => n.endsWith('_username'));
+    const familyFn = names.find((n) => n.endsWith('_familyName'));
+    expect(usernameFns.length).toBe(2);
+    const seen = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      const ctx = { vars: {} as Record<string, string> };
+      processor[usernameFns[i % 2] ?? '']?.(ctx, null, () => undefined);
+      expect(ctx.vars.username).toMatch(/^[a-z0-9_]{3,32}$/);
+      seen.add(ctx.vars.username ?? '');
+    }
+    expect(seen.size).toBe(500);
+    const cycled = Array.from({ length: 5 }, () => {
+      const ctx = { vars: {} as Record<string, string> };
+      processor[familyFn ?? '']?.(ctx, null, () => undefined);
+      return ctx.vars.familyName;
+    });
+    expect(cycled).toEqual(['Shared 0 x', 'Shared 1 x', 'Shared 2 x', 'Shared 3 x', 'Shared 0 x']);
+    expect(JSON.parse(await readFile(join(out, 'script.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(exported.script)));
+  });
+
+  it('refuses traffic Artillery could not run', () => {
+    const base = traffic('db-query-performance');
+    expect(() => buildArtilleryExport({ ...base, phases: [] }, { target: TARGET, origin: 'x' })).toThrow(/at least one phase/);
+    expect(() => buildArtilleryExport({ ...base, phases: [{ name: 'p', durationSec: 2.5, arrivalRate: 1 }] }, { target: TARGET, origin: 'x' })).toThrow(/whole number/);
+    expect(() => buildArtilleryExport({ ...base, flows: [{ name: 'f', weight: 1, steps: [{ kind: 'vary', variable: 'u', rule: { kind: 'unique', prefix: 'Bad-Prefix' } }] }] }, { target: TARGET, origin: 'x' })).toThrow(/prefix/);
+  });
+});
+
+describe('gauntlet export-artillery (CLI)', () => {
+  it('writes the files and says that only the traffic exports, with the target to start', async () => {
+    const out = join(dir, 'cli');
+    const run = await runGauntlet(['export-artillery', '--scenario', 'family-creation', '--profile', 'smoke', '--out', out]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Only the traffic exports, not the checks');
+    expect(run.stdout).toContain('gauntlet target --port 8080 --instances 2 --family-limit 3');
+    const script = JSON.parse(await readFile(join(out, 'script.json'), 'utf8')) as { config: { processor: string } };
+    expect(script.config.processor).toBe(`./${ARTILLERY_PROCESSOR_FILE}`);
+  });
+
+  it('exit 2 for a scenario whose oracle shapes its load, naming the ones that export', async () => {
+    const run = await runGauntlet(['export-artillery', '--scenario', 'cache-coherence', '--out', join(dir, 'nope')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("scenario 'cache-coherence' cannot be expressed as Artillery traffic");
+    for (const id of LOAD_SHAPED) expect(run.stderr).toContain(id);
+  });
+});
