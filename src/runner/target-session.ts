@@ -83,6 +83,10 @@ class EmbeddedSession implements TargetSession {
       killInstance: async (instanceId, signal) => {
         await this.#deployment.killInstance(instanceId, signal);
       },
+      // A child this session killed exits "expected" (killInstance marks it), so #watch reports no death for it.
+      restartInstance: async (instanceId) => {
+        await this.#deployment.restartInstance(instanceId);
+      },
     };
   }
 

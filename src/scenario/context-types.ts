@@ -42,6 +42,8 @@ export interface DeploymentControl {
   restart(needs: DeploymentNeeds, database?: 'same' | 'fresh'): Promise<void>;
   /** Kills one instance without telling the balancer (a crash stand-in). */
   killInstance(instanceId: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a killed instance again on its old port and data; resolves when it is ready (the balancer finds it by probing). */
+  restartInstance(instanceId: string): Promise<void>;
 }
 
 export interface ScenarioContext {

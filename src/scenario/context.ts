@@ -94,6 +94,7 @@ export function createScenarioContext(options: ContextOptions): OwnedContext {
               }
             },
             killInstance: (id, sig) => control.killInstance(id, sig),
+            restartInstance: (id) => control.restartInstance(id),
           },
     signal,
     clock,

@@ -55,6 +55,11 @@ export interface Deployment {
   stopInstance(instanceId: string): Promise<ChildExit>;
   /** A crash stand-in: the balancer is not told. */
   killInstance(instanceId: string, signal?: NodeJS.Signals): Promise<ChildExit>;
+  /**
+   * Starts a stopped or killed instance again on its old port and store, as its old ID; resolves when
+   * it is ready. The balancer is not told: its health probe finds the instance back.
+   */
+  restartInstance(instanceId: string): Promise<DeployedInstance>;
   /** Stops the children and starts again with `overrides` over the current options; this deployment is then spent. */
   restart(overrides?: RestartOptions): Promise<Deployment>;
 }
@@ -84,21 +89,22 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
   const output = (name: string) => (chunk: string) => options.onChildOutput?.(name, chunk);
   const direct = options.instances === 1;
   const ids = Array.from({ length: options.instances }, (_, i) => `i${i + 1}`);
+  const startInstance = (instanceId: string, port: number): Promise<ManagedChild> => {
+    const instanceOptions: InstanceOptions = { instanceId, port, store: store.spec, service: options.service };
+    return startChild({
+      name: `instance ${instanceId}`,
+      file: INSTANCE_MAIN,
+      env: { [INSTANCE_OPTIONS_ENV]: JSON.stringify(instanceOptions) },
+      nodeArgs: options.instanceNodeArgs,
+      readyTimeoutMs: options.readyTimeoutMs,
+      onStderr: output(instanceId),
+    });
+  };
   let instances: ManagedChild[];
   let balancer: ManagedChild | null = null;
   try {
     instances = await startAll(
-      ids.map((instanceId) => () => {
-        const instanceOptions: InstanceOptions = { instanceId, port: direct ? options.port : 0, store: store.spec, service: options.service };
-        return startChild({
-          name: `instance ${instanceId}`,
-          file: INSTANCE_MAIN,
-          env: { [INSTANCE_OPTIONS_ENV]: JSON.stringify(instanceOptions) },
-          nodeArgs: options.instanceNodeArgs,
-          readyTimeoutMs: options.readyTimeoutMs,
-          onStderr: output(instanceId),
-        });
-      }),
+      ids.map((instanceId) => () => startInstance(instanceId, direct ? options.port : 0)),
       options.stopTiming,
     );
     if (!direct) {
@@ -129,18 +135,21 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
   let stopping: Promise<void> | null = null;
   let resolveDied: (death: ChildDeath) => void = () => undefined;
   const died = new Promise<ChildDeath>((resolve) => (resolveDied = resolve));
-  const all = balancer === null ? instances : [balancer, ...instances];
-  for (const [index, child] of all.entries()) {
-    const instanceId = child === balancer ? null : (ids[balancer === null ? index : index - 1] ?? null);
+  const watch = (child: ManagedChild, instanceId: string | null): void => {
     void child.exited.then((exit) => {
       if (stopping !== null) return;
       const death: ChildDeath = { child: child.name, instanceId, pid: child.pid, exit, expected: expected.has(child), stderrTail: child.stderrTail() };
       for (const listener of listeners) listener(death);
       if (!death.expected) resolveDied(death);
     });
-  }
+  };
+  if (balancer !== null) watch(balancer, null);
+  instances.forEach((child, i) => watch(child, ids[i] ?? null));
+  /** Instance restarts in progress: a stop waits for them, so no child outlives the deployment. */
+  const restarting = new Set<Promise<unknown>>();
 
   const stopChildren = async (): Promise<void> => {
+    await Promise.allSettled([...restarting]);
     if (balancer !== null) await balancer.stop(options.stopTiming);
     await Promise.all(instances.map((c) => c.stop(options.stopTiming)));
   };
@@ -154,7 +163,10 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
 
   const deployment: Deployment = {
     url,
-    instances: instances.map((c, i) => ({ instanceId: ids[i] ?? c.name, pid: c.pid, url: instanceUrl(c.port) })),
+    // A getter: restartInstance replaces a child (its pid changes, its port and URL do not).
+    get instances() {
+      return instances.map((c, i) => ({ instanceId: ids[i] ?? c.name, pid: c.pid, url: instanceUrl(c.port) }));
+    },
     balancer: balancer === null ? null : { pid: balancer.pid, url, strategy: options.strategy },
     store: { kind: store.spec.kind, reason: store.reason },
     storeSpec: store.spec,
@@ -182,6 +194,30 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
       const child = find(instanceId);
       expected.add(child);
       return child.kill(signal, options.stopTiming.killAfterMs);
+    },
+    async restartInstance(instanceId) {
+      if (stopping !== null) throw new Error('this deployment is stopped or was restarted already; restart instances of the deployment it returned');
+      const old = find(instanceId);
+      const index = ids.indexOf(instanceId);
+      if (!expected.has(old)) throw new RangeError(`instance "${instanceId}" (pid ${old.pid}) was neither stopped nor killed; stopInstance or killInstance it first`);
+      // A stop or kill asked for but not finished: wait for the exit, so the port is free again.
+      await old.exited;
+      const starting = startInstance(instanceId, old.port);
+      restarting.add(starting);
+      let child: ManagedChild;
+      try {
+        child = await starting;
+      } finally {
+        restarting.delete(starting);
+      }
+      if (stopping !== null) {
+        await child.stop(options.stopTiming);
+        throw new Error(`the deployment stopped while instance "${instanceId}" was restarting`);
+      }
+      instances[index] = child;
+      byId.set(instanceId, child);
+      watch(child, instanceId);
+      return { instanceId, pid: child.pid, url: instanceUrl(child.port) };
     },
     async restart(overrides = {}) {
       if (stopping !== null) throw new Error('this deployment is stopped or was restarted already; restart the deployment it returned');

@@ -59,6 +59,41 @@ describe('deployment lifecycle', () => {
     expect(isAlive(d.balancer?.pid ?? 0)).toBe(false);
   });
 
+  it('restartInstance brings a killed instance back on its port and data; the balancer routes to it again', async () => {
+    const d = await startDeployment({ instances: 2, store: 'sqlite' });
+    running.push(d);
+    const exits: ChildDeath[] = [];
+    d.onChildExit((death) => exits.push(death));
+    const user = await createUser(d.url, 'phoenix');
+    const created = await call(d.url, 'POST', '/families', { token: user.token, body: { name: 'Before the crash' } });
+    expect(created.status).toBe(201);
+    const [first] = d.instances;
+    if (first === undefined) throw new Error('expected an instance');
+    await expect(d.restartInstance(first.instanceId)).rejects.toThrow(/neither stopped nor killed; stopInstance or killInstance it first/);
+
+    await d.killInstance(first.instanceId);
+    const back = await d.restartInstance(first.instanceId);
+    expect(back.url).toBe(first.url);
+    expect(back.pid).not.toBe(first.pid);
+    expect(isAlive(back.pid)).toBe(true);
+    expect(d.instances[0]).toEqual(back);
+    const direct = await call(back.url, 'GET', `/families/${(created.body as { id: string }).id}`, { token: user.token });
+    expect(direct.status).toBe(200);
+    // The balancer ejected it when its connections failed; the probe re-admits it within a few intervals.
+    const served = new Set<string>();
+    for (const deadline = Date.now() + 5_000; !served.has(first.instanceId) && Date.now() < deadline; ) {
+      served.add((await call(d.url, 'GET', '/healthz')).instance);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect([...served]).toContain(first.instanceId);
+    expect(exits.map((e) => [e.instanceId, e.expected])).toEqual([[first.instanceId, true]]);
+
+    // The new child is watched as any other: its unexpected death is reported.
+    process.kill(back.pid, 'SIGKILL');
+    expect(await d.died).toMatchObject({ instanceId: first.instanceId, pid: back.pid, expected: false });
+    await d.stop();
+  });
+
   it('stopInstance takes an instance out of rotation; restart keeps the data on the same URL', async () => {
     const d = await startDeployment({ instances: 2, store: 'sqlite' });
     running.push(d);
