@@ -147,6 +147,8 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
   instances.forEach((child, i) => watch(child, ids[i] ?? null));
   /** Instance restarts in progress: a stop waits for them, so no child outlives the deployment. */
   const restarting = new Set<Promise<unknown>>();
+  // A function, not a comparison in place: the compiler cannot see stop() set `stopping` across an await.
+  const isStopping = (): boolean => stopping !== null;
 
   const stopChildren = async (): Promise<void> => {
     await Promise.allSettled([...restarting]);
@@ -210,7 +212,7 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
       } finally {
         restarting.delete(starting);
       }
-      if (stopping !== null) {
+      if (isStopping()) {
         await child.stop(options.stopTiming);
         throw new Error(`the deployment stopped while instance "${instanceId}" was restarting`);
       }
