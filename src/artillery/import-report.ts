@@ -128,7 +128,9 @@ function endpoints(p: Period): Row[] {
     if (counter.startsWith(prefix) && match?.[1] !== undefined) names.add(match[1]);
   }
   return [...names].sort().map((name) => {
-    const codes = Object.entries(p.counters).filter(([k]) => k.startsWith(`${prefix}${name}.codes.`));
+    const codes = Object.entries(p.counters)
+      .filter(([k]) => k.startsWith(`${prefix}${name}.codes.`))
+      .sort(([a], [b]) => a.localeCompare(b));
     const errors = Object.entries(p.counters).filter(([k]) => k.startsWith(`${prefix}${name}.errors.`)).reduce((s, [, n]) => s + n, 0);
     const s = p.summaries[`${latencyPrefix}${name}`];
     return {

@@ -72,9 +72,9 @@ afterAll(async () => {
 
 function traffic(id: string, profile: (typeof PROFILES)[number] = 'smoke'): ArtilleryTraffic {
   const definition = catalog.find((d) => d.id === id);
-  const hook = definition?.artillery;
-  if (definition === undefined || hook === undefined) throw new Error(`${id} exports no traffic`);
-  return hook(definition.profiles[profile]);
+  const exported = definition?.artillery?.(definition.profiles[profile]);
+  if (exported === undefined) throw new Error(`${id} exports no traffic`);
+  return exported;
 }
 
 describe('export-artillery', () => {

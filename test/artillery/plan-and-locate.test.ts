@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { ARTILLERY_MISSING_MESSAGE, requireArtillery, resolveInstalledArtillery } from '../../src/artillery/locate-artillery.ts';
+import { planArtilleryRun } from '../../src/artillery/plan-artillery.ts';
+import { runCommand } from '../../src/cli/run-command.ts';
+import type { RawRunArgs } from '../../src/cli/run-options.ts';
+import { UsageError } from '../../src/exit-codes.ts';
+import { loadCatalog } from '../../src/scenario/catalog.ts';
+import type { PlanRequest } from '../../src/runner/plan.ts';
+import { runGauntlet } from '../helpers/run-cli.ts';
+
+const catalog = await loadCatalog();
+const request = (over: Partial<PlanRequest>): PlanRequest => ({ catalog, suite: 'all', scenarioIds: ['family-creation'], profile: 'smoke', thresholdArgs: [], ...over });
+
+describe('planning a run under the Artillery engine', () => {
+  it("keeps the default thresholds Artillery can check and lists the others as unavailable", () => {
+    const planned = planArtilleryRun(request({}));
+    expect(planned.plan.map((p) => p.thresholds.map((t) => t.source))).toEqual([['errors.rate == 0', 'latency.p99 < 5s']]);
+    expect(planned.droppedDefaults.get('family-creation')).toEqual(['duplicates.ids == 0', 'duplicates.sbd == 0', 'sbd.violations == 0', 'limit.violations == 0']);
+    expect(planned.unavailable.get('family-creation')).toEqual(expect.arrayContaining(['created', 'duplicates.ids', 'throughput']));
+    expect(planned.unavailable.get('family-creation')).not.toContain('latency.p99');
+  });
+
+  it('binds a threshold on a metric Artillery gives, overriding the default', () => {
+    const planned = planArtilleryRun(request({ thresholdArgs: ['family-creation:latency.p99 < 250ms', 'family-creation:vusers.failed == 0'] }));
+    expect(planned.plan[0]?.thresholds.map((t) => t.source)).toEqual(['errors.rate == 0', 'family-creation:latency.p99 < 250ms', 'family-creation:vusers.failed == 0']);
+  });
+
+  it.each([
+    [{ thresholdArgs: ['family-creation:duplicates.ids == 0'] }, /threshold 'family-creation:duplicates.ids == 0' names 'duplicates.ids', which only gauntlet's engine measures/],
+    [{ thresholdFile: { 'family-creation': ['throughput >= 100/s'] } }, /--thresholds file: .*'throughput'.*cannot be checked under --engine artillery/],
+    [{ thresholdArgs: ['family-creation:nonsense.metric < 1'] }, /unknown metric|nonsense.metric/],
+    [{ scenarioIds: ['cache-coherence'] }, /scenario 'cache-coherence' has no Artillery traffic/],
+  ])('%o is a configuration error, not a pass', (over, message) => {
+    expect(() => planArtilleryRun(request(over))).toThrow(UsageError);
+    expect(() => planArtilleryRun(request(over))).toThrow(message);
+  });
+});
+
+describe('finding the Artillery CLI', () => {
+  it('finds the installed 2.x', () => {
+    const found = resolveInstalledArtillery();
+    expect(found?.version).toMatch(/^2\./);
+    expect(requireArtillery().bin).toMatch(/node_modules\/artillery\/bin\/run$/);
+  });
+
+  it('says how to install it when it is missing, or when another major is there', () => {
+    expect(() => requireArtillery(() => null)).toThrow(UsageError);
+    expect(() => requireArtillery(() => null)).toThrow(ARTILLERY_MISSING_MESSAGE);
+    expect(ARTILLERY_MISSING_MESSAGE).toContain('npm install --save-optional artillery@2.0.21');
+    expect(() => requireArtillery(() => ({ bin: '/x', version: '3.0.0' }))).toThrow(/Artillery 3\.0\.0 is installed; gauntlet drives Artillery 2\.x/);
+  });
+
+  it('run --engine artillery without it stops with that message before any target starts', async () => {
+    const args: RawRunArgs = {
+      suite: 'all', scenario: ['family-creation'], profile: 'smoke', target: undefined, allowRemote: false, out: undefined, thresholds: undefined, threshold: [],
+      json: false, store: 'sqlite', mongoUri: undefined, scenariosDir: undefined, baseline: undefined, junit: undefined, regressionTolerance: undefined, engine: 'artillery',
+    };
+    const started = Date.now();
+    await expect(runCommand(args, { resolveArtillery: () => null })).rejects.toThrow(ARTILLERY_MISSING_MESSAGE);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('run --engine artillery: bad input is exit 2 before anything runs', () => {
+  it.each([
+    [['--threshold', 'family-creation:duplicates.ids == 0'], "only gauntlet's engine measures"],
+    [['--count', '3'], '--count and --region size and place cloud workers'],
+    [['--artillery-platform', 'aws:lambda'], 'cannot reach the embedded target'],
+  ])('%o', async (extra, message) => {
+    const run = await runGauntlet(['run', '--engine', 'artillery', '--scenario', 'family-creation', '--profile', 'smoke', ...extra]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toContain('target http');
+  });
+
+  it('Artillery options without --engine artillery', async () => {
+    const run = await runGauntlet(['run', '--scenario', 'family-creation', '--profile', 'smoke', '--region', 'eu-west-1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--region configure the Artillery engine: add --engine artillery');
+  });
+});
