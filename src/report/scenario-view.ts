@@ -71,7 +71,7 @@ export interface ScenarioView {
   readonly thresholds: readonly ThresholdRow[];
   readonly metrics: readonly MetricCell[];
   readonly latency: readonly LatencyRow[];
-  readonly loadRuns: readonly LoadRunSummary[];
+  readonly loadRuns: readonly LoadRunView[];
   readonly tables: readonly TableView[];
   readonly charts: readonly ChartView[];
   readonly chartsOmitted: number;
@@ -136,7 +136,7 @@ export function scenarioView(s: ScenarioResult): ScenarioView {
     })),
     metrics: Object.entries(s.metrics).map(([name, value]) => ({ name, value, dimension: metricKind(name, s).dimension })),
     latency: latencyRows(s),
-    loadRuns: s.loadRuns,
+    loadRuns: s.loadRuns.map((r) => ({ ...r, errorsByKind: errorsByKind(r) })),
     tables: Object.entries(s.tables).map(([name, rows]) => tableView(name, rows)),
     charts,
     chartsOmitted: omitted,
@@ -156,4 +156,12 @@ export function latencyRows(s: ScenarioResult): LatencyRow[] {
 function tableView(name: string, rows: ScenarioResult['tables'][string]): TableView {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   return { name, columns, rows: rows.map((r) => columns.map((c) => r[c] ?? null)) };
+}
+
+/** A load run as the report shows it: its errors also by kind (`refused 40, reset 17`). */
+export type LoadRunView = LoadRunSummary & { readonly errorsByKind: string | null };
+
+function errorsByKind(run: LoadRunSummary): string | null {
+  const kinds = Object.entries(run.errorKinds ?? {}).filter(([, n]) => n > 0);
+  return kinds.length === 0 ? null : kinds.map(([kind, n]) => `${kind} ${String(n)}`).join(', ');
 }

@@ -4,6 +4,7 @@
  */
 import type { ArtilleryTraffic } from '../artillery/traffic.ts';
 import type { Profile } from '../config/defaults.ts';
+import type { ErrorKind } from '../load/errors.ts';
 import type { MetricSpec } from '../thresholds/bind.ts';
 import type { ScenarioContext } from './context-types.ts';
 import type { DeploymentNeeds } from './deployment-needs.ts';
@@ -69,6 +70,8 @@ export interface LoadRunSummary {
   readonly saturationReasons: readonly string[];
   /** `completed`, or why the run ended early (aborted, drain timeout): an incomplete run fails the scenario. */
   readonly outcome: string;
+  /** The errors by kind (src/load/errors.ts), only kinds seen; absent in results saved before it existed. */
+  readonly errorKinds?: Readonly<Partial<Record<ErrorKind, number>>>;
 }
 
 export interface ScenarioOutput {

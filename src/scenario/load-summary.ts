@@ -16,6 +16,7 @@ export function summarizeLoadRun(label: string, result: LoadResult): LoadRunSumm
     saturated: result.generatorSaturated.saturated,
     saturationReasons: result.generatorSaturated.reasons,
     outcome: describeOutcome(result.outcome),
+    errorKinds: Object.fromEntries(Object.entries(result.errorCounts).filter(([, n]) => n > 0)),
   };
 }
 

@@ -32,14 +32,14 @@ afterEach(async () => {
   await server?.close();
 });
 
-async function runAgainst(target: MisbehavingServer, scenario: string): Promise<{ code: number | null; stderr: string; elapsedMs: number; results: RunResults }> {
+async function runAgainst(target: MisbehavingServer, scenario: string): Promise<{ code: number | null; stderr: string; elapsedMs: number; results: RunResults; report: string }> {
   server = target;
   const dir = join(out, scenario);
   const t0 = performance.now();
   const run = await runGauntlet(['run', '--scenarios-dir', FIXTURES, '--scenario', scenario, '--profile', 'smoke', '--target', target.origin, '--out', dir], { timeoutMs: CLI_TIMEOUT_MS });
   const elapsedMs = performance.now() - t0;
   const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as RunResults;
-  return { code: run.code, stderr: run.stderr, elapsedMs, results };
+  return { code: run.code, stderr: run.stderr, elapsedMs, results, report: await readFile(join(dir, 'report.md'), 'utf8') };
 }
 
 describe('gauntlet run --target, the target dies', () => {
@@ -63,7 +63,7 @@ describe('gauntlet run --target, the target dies', () => {
 
   it('between scenarios: a scenario that failed fast on refusals is followed by a check that finds it dead, exit 3', async () => {
     const answerFirst = 11;
-    const { code, stderr, results } = await runAgainst(await startDyingServer(answerFirst), 'fixture-quick-load');
+    const { code, stderr, results, report } = await runAgainst(await startDyingServer(answerFirst), 'fixture-quick-load');
     expect(code, stderr).toBe(EXIT_CODES.target);
     expect(results.exitCode).toBe(EXIT_CODES.target);
     expect(results.interrupted).toMatch(/^stopped: the target .* died/);
@@ -72,6 +72,11 @@ describe('gauntlet run --target, the target dies', () => {
     const load = scenario?.loadRuns[0];
     expect(load?.outcome).toBe('completed');
     expect((load?.completed ?? 0) - (load?.errors ?? 0)).toBe(answerFirst - 1);
+    // Why the requests failed is in results.json and in the report's load-run table.
+    const kinds = load?.errorKinds ?? {};
+    expect((kinds.refused ?? 0) + (kinds.reset ?? 0)).toBe(load?.errors);
+    expect(kinds.refused).toBeGreaterThan(0);
+    expect(report).toMatch(new RegExp(`\\| ${String(load?.errors)} \\(refused ${String(kinds.refused)}(, reset \\d+)?\\) \\|`));
   }, TEST_TIMEOUT_MS);
 
   it('a target that fails every request but still accepts connections has not died: exit 1, not 3', async () => {
