@@ -10,6 +10,7 @@ import type { LoadResult } from '../../src/load/index.ts';
 import { summarizeEncoded } from '../../src/measure/summary.ts';
 import {
   answer,
+  closeOnRequest,
   destroyMidBody,
   endlessBody,
   headersThenSilence,
@@ -175,8 +176,11 @@ describe('the body size limit (LOAD_DEFAULTS.maxBodyBytes)', () => {
 });
 
 describe('connection resets', () => {
-  it('a reset (RST) on the request is a reset error', async () => {
-    const s = await serve(resetOnRequest);
+  it.each([
+    ['a reset (RST) on the request', resetOnRequest],
+    ['a close (FIN) on the request, before any response', closeOnRequest],
+  ] as const)('%s is a reset error', async (_name, behaviour) => {
+    const s = await serve(behaviour);
     const result = await runClosedModel({ target: s.origin, request, concurrency: 2, end: { count: 4 } });
     expectAllErrors(result, 'reset');
   });

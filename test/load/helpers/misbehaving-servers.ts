@@ -146,6 +146,11 @@ export const resetOnRequest: RawBehaviour = (socket) => {
   socket.resetAndDestroy();
 };
 
+/** Closes the connection (FIN) as soon as the request arrives, before any response. */
+export const closeOnRequest: RawBehaviour = (socket) => {
+  socket.destroy();
+};
+
 /** Sends the headers and part of the body, then closes the connection (FIN) mid-body. */
 export const destroyMidBody: RawBehaviour = (socket, _i, wrote) => {
   send(socket, wrote, 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nhalf');
