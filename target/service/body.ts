@@ -69,7 +69,8 @@ function collect(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
     };
     const onError = (error: Error): void => {
       cleanup();
-      reject(error);
+      // Only the client can break its request stream (it went away mid-body): a 400, never a 500 (found by fuzzing).
+      reject(new DomainError('invalid_request', `the request body ended early (${error.message}); send the whole body`));
     };
     req.on('data', onData);
     req.on('end', onEnd);

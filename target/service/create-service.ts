@@ -17,6 +17,8 @@ import { buildRoutes, type PublicCall, type Reply, type RouteDef } from './route
 
 /** How long `close()` lets in-flight requests finish before it closes their connections. */
 export const SHUTDOWN_GRACE_MS = 5_000;
+/** How long a socket answered outside node:http (malformed request, CONNECT) may linger before it is destroyed. */
+export const RAW_ANSWER_LINGER_MS = 2_000;
 /** The `route` label of requests no route matched. */
 const UNMATCHED_ROUTE = 'unmatched';
 
@@ -123,6 +125,17 @@ export function createService(options: ServiceOptions): Service {
     });
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, instanceId));
+  // Left to node:http, an unknown Expect gets a 417 without our headers and CONNECT a closed socket (both found by fuzzing).
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const message = `only "Expect: 100-continue" is supported (got "${String(req.headers.expect).slice(0, 100)}")`;
+    res.setHeader('x-instance-id', instanceId);
+    send(res, { status: 417, json: errorBody({ code: 'invalid_request', message }) }, { Connection: 'close' }, []);
+    metrics.httpRequest(req.method ?? 'GET', UNMATCHED_ROUTE, 417);
+  });
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    endRaw(socket, 405, errorBody({ code: 'method_not_allowed', message: 'CONNECT is not supported: this is not a proxy' }), instanceId);
+    metrics.httpRequest(req.method ?? 'CONNECT', UNMATCHED_ROUTE, 405);
+  });
 
   return {
     server,
@@ -160,11 +173,20 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, instanc
     return;
   }
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = JSON.stringify(errorBody({ code: 'invalid_request', message: `malformed HTTP request (${error.code ?? 'unknown'})` }));
+  endRaw(socket, status, errorBody({ code: 'invalid_request', message: `malformed HTTP request (${error.code ?? 'unknown'})` }), instanceId);
+}
+
+/** Writes a complete JSON error response on a socket node:http no longer manages, and closes it. */
+function endRaw(socket: Duplex, status: number, error: ReturnType<typeof errorBody>, instanceId: string): void {
+  const body = JSON.stringify(error);
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nx-instance-id: ${instanceId}\r\n` +
       `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
+  // Read and drop what the client still sends, so its FIN closes the socket: unread, a CONNECT body kept the
+  // socket (which close() no longer tracks) open forever and the shutdown hung (found by fuzzing). Bounded for clients that never stop.
+  socket.resume();
+  setTimeout(() => socket.destroy(), RAW_ANSWER_LINGER_MS).unref();
 }
 
 function closeServer(server: http.Server): Promise<void> {

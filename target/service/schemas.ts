@@ -12,7 +12,11 @@ export const MAX_FAULT_MS = 30_000;
 
 const username = z.string().regex(USERNAME_PATTERN, 'must be 3-32 characters of [a-z0-9_]');
 const id = z.string().regex(ID_PATTERN, 'must be an ID (1-64 characters of [A-Za-z0-9_-])');
-const familyName = z.string().trim().min(1, 'must not be blank').max(MAX_FAMILY_NAME_LENGTH);
+/** A UTF-16 code unit that is half of no pair: the store cannot encode it and would keep U+FFFD instead. */
+const LONE_SURROGATE = /\p{Cs}/u;
+// Ill-formed names were acknowledged as sent but stored altered (found by fuzzing).
+const familyName = z.string().trim().min(1, 'must not be blank').max(MAX_FAMILY_NAME_LENGTH)
+  .refine((name) => !LONE_SURROGATE.test(name), 'must be well-formed Unicode (a lone surrogate such as \\ud800 cannot be stored)');
 
 export const createUserBody = z.strictObject({ username });
 export const familyNameBody = z.strictObject({ name: familyName });

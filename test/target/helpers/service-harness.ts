@@ -35,6 +35,8 @@ export interface StartOptions {
   readonly instanceId?: string;
   readonly now?: () => number;
   readonly log?: (line: string) => void;
+  /** Wraps the store the service sees (a deliberately broken variant for a test); `store` stays the real one. */
+  readonly wrapStore?: (store: Store) => Store;
 }
 
 /** Opens a store on `dbPath` and starts one service instance on it. */
@@ -42,7 +44,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
   const config: ServiceConfig = { ...DEFAULT_SERVICE_CONFIG, ...options.config };
   const store = await openStore({ kind: 'sqlite', path: options.dbPath }, config);
   const service = createService({
-    store,
+    store: options.wrapStore === undefined ? store : options.wrapStore(store),
     config,
     instanceId: options.instanceId ?? 'test-instance',
     ...(options.now === undefined ? {} : { now: options.now }),
