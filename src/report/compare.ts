@@ -115,7 +115,18 @@ function caveats(a: RunResults, b: RunResults): string[] {
   if (cpu(a) !== cpu(b)) out.push(`machines differ (baseline ${cpu(a)}, current ${cpu(b)}): a change may be the machine's`);
   const store = (r: RunResults): string => r.target.store?.kind ?? r.target.kind;
   if (store(a) !== store(b)) out.push(`stores differ (baseline ${store(a)}, current ${store(b)})`);
+  if (engines(a) !== engines(b)) {
+    out.push(
+      `engines differ (baseline ${engines(a)}, current ${engines(b)}): Artillery's latency is time to first byte from the actual send, ` +
+        "gauntlet's the whole response from the intended send time — the same metric name measures different things",
+    );
+  }
   return out;
+}
+
+/** Who measured the run's scenarios: `gauntlet`, `artillery local`, ... */
+function engines(r: RunResults): string {
+  return [...new Set(r.scenarios.map((s) => (s.engine === undefined ? 'gauntlet' : `${s.engine.name} ${s.engine.platform}`)))].sort().join(', ');
 }
 
 type Tested = Omit<MetricComparison, 'significant' | 'verdict'>;
