@@ -20,6 +20,7 @@ import { artilleryArgv } from './platform-args.ts';
 import type { PlatformOptions } from './platform-args.ts';
 import { spawnArtillery } from './spawn-artillery.ts';
 import { describeTraffic } from './traffic.ts';
+import type { ArtilleryTraffic } from './traffic.ts';
 
 export const ARTILLERY_REPORT_FILE = 'artillery-report.json';
 export const ARTILLERY_LOG_FILE = 'artillery.log';
@@ -61,7 +62,13 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     unavailableMetrics: config.unavailable.get(definition.id) ?? [],
   };
   let harness: HarnessSample | null = null;
-  const traffic = definition.artillery?.(params);
+  let traffic: ArtilleryTraffic | undefined;
+  let invalid: string | null = null;
+  try {
+    traffic = definition.artillery?.(params);
+  } catch (error) {
+    invalid = `scenario bug: its Artillery traffic is invalid: ${error instanceof Error ? error.message : String(error)}`;
+  }
   const finish = (status: ScenarioStatus, reasons: string[], imported?: ImportedReport, notes: string[] = []): ScenarioResult => {
     const thresholds = planned.thresholds.map((t): ThresholdResult => {
       const verdict = evaluateThreshold(t, imported?.metrics[t.metric]);
@@ -93,6 +100,7 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     };
   };
 
+  if (invalid !== null) return { result: finish('errored', [invalid]), targetDied: null };
   if (traffic === undefined) {
     return { result: finish('skipped', ["has no Artillery traffic: its load is shaped by what gauntlet's engine sees while it runs (run it without --engine)"]), targetDied: null };
   }
@@ -108,7 +116,8 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
   const signal = AbortSignal.any([deps.signal, died.signal, AbortSignal.timeout(timeLimitMs)]);
   const monitor = startSelfMonitor({ now: () => deps.clock.now() });
   try {
-    const dir = path.join(config.outDir, 'artillery', definition.id);
+    // Absolute: Artillery runs in this directory and resolves the paths it is given from there.
+    const dir = path.resolve(config.outDir, 'artillery', definition.id);
     const script = await writeArtilleryExport(dir, buildArtilleryExport(traffic, { target: deps.session.view().url, origin: `${definition.id} (${deps.profile})` }));
     const report = path.join(dir, ARTILLERY_REPORT_FILE);
     deps.onPhase(`artillery ${config.platform.platform}`);

@@ -6,6 +6,8 @@ import { buildArtilleryExport, writeArtilleryExport, ARTILLERY_PROCESSOR_FILE } 
 import { exportableIds } from '../artillery/plan-artillery.ts';
 import { DEFAULT_EXPORT_TARGET, targetCommandFor } from '../artillery/target-hint.ts';
 import { describeTraffic } from '../artillery/traffic.ts';
+import type { ArtilleryTraffic } from '../artillery/traffic.ts';
+import type { ArtilleryExport } from '../artillery/export-script.ts';
 import { loadFullCatalog } from '../scenario/catalog.ts';
 
 export interface ExportArtilleryArgs {
@@ -30,8 +32,15 @@ export async function exportArtilleryCommand(args: ExportArtilleryArgs, write: (
   }
   const target = exportTarget(args.target);
   const params = definition.profiles[args.profile];
-  const traffic = definition.artillery(params);
-  const script = await writeArtilleryExport(args.out, buildArtilleryExport(traffic, { target, origin: `${definition.id} (${args.profile})` }));
+  let traffic: ArtilleryTraffic;
+  let exported: ArtilleryExport;
+  try {
+    traffic = definition.artillery(params);
+    exported = buildArtilleryExport(traffic, { target, origin: `${definition.id} (${args.profile})` });
+  } catch (error) {
+    throw new UsageError(`scenario module of '${definition.id}': its Artillery traffic is invalid: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const script = await writeArtilleryExport(args.out, exported);
   write(
     `wrote ${script} and ${path.join(args.out, ARTILLERY_PROCESSOR_FILE)}: ${describeTraffic(traffic)}, against ${target}\n` +
       `Only the traffic exports, not the checks: ${traffic.notExported}.\n` +
