@@ -103,8 +103,9 @@ export function judgeTransfers(
 /**
  * Each family's balance = before - its ledger's outflows; each member's = before + inflows; and the
  * total over families and members unchanged. One problem per account that is off, one for the total.
+ * A half-applied transfer (a debit without its credit or ledger entry, or the reverse) shows here.
  */
-function judgeConservation(ledger: readonly LedgerEntry[], b: BalanceReadings): string[] {
+export function judgeConservation(ledger: readonly LedgerEntry[], b: Omit<BalanceReadings, 'decoys'>): string[] {
   const outflow = new Map<string, number>();
   const inflow = new Map<string, number>();
   for (const e of ledger) {

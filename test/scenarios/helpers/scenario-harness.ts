@@ -19,7 +19,7 @@ import type { ScenarioDefinition, ScenarioParams } from '../../../src/scenario/d
 import { bindDefaultThresholds } from '../../../src/runner/plan.ts';
 import { runPlannedScenario } from '../../../src/runner/run-scenario.ts';
 import { openTargetSession } from '../../../src/runner/target-session.ts';
-import type { TargetMode } from '../../../src/runner/target-session.ts';
+import type { TargetMode, TargetSession } from '../../../src/runner/target-session.ts';
 
 export interface RunOnOptions {
   readonly profile?: Profile;
@@ -31,19 +31,28 @@ export interface RunOnOptions {
 
 /** Runs `definition` the way the runner does and returns its ScenarioResult. */
 export async function runScenarioOn(definition: ScenarioDefinition, options: RunOnOptions = {}): Promise<ScenarioResult> {
-  const profile = options.profile ?? 'smoke';
-  const params = { ...definition.profiles[profile], ...options.params } as ScenarioParams;
-  const thresholds = bindDefaultThresholds(definition);
   const session = await openTargetSession(options.mode ?? { kind: 'embedded', store: 'sqlite' });
   try {
-    const outcome = await runPlannedScenario(
-      { definition, params, thresholds },
-      { session, profile, clock: systemClock, signal: new AbortController().signal, runTag: `t${Date.now().toString(36)}`, onPhase: () => undefined },
-    );
-    return outcome.result;
+    return await runScenarioWithSession(definition, session, options);
   } finally {
     await session.stop();
   }
+}
+
+/** Runs `definition` as the runner does against a session the test built (and stops itself). */
+export async function runScenarioWithSession(
+  definition: ScenarioDefinition,
+  session: TargetSession,
+  options: Pick<RunOnOptions, 'profile' | 'params'> = {},
+): Promise<ScenarioResult> {
+  const profile = options.profile ?? 'smoke';
+  const params = { ...definition.profiles[profile], ...options.params } as ScenarioParams;
+  const thresholds = bindDefaultThresholds(definition);
+  const outcome = await runPlannedScenario(
+    { definition, params, thresholds },
+    { session, profile, clock: systemClock, signal: new AbortController().signal, runTag: `t${Date.now().toString(36)}`, onPhase: () => undefined },
+  );
+  return outcome.result;
 }
 
 export interface ServiceInTest {
