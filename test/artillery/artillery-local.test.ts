@@ -33,8 +33,8 @@ afterAll(async () => {
 });
 
 /** Runs family-creation (smoke, PARAMS_OVERRIDE) under the Artillery engine against `url`. */
-async function runFamilyCreation(url: string, dir: string): Promise<{ result: ScenarioResult; params: ScenarioParams }> {
-  const artillery = planArtilleryRun({ catalog: await loadCatalog(), suite: 'all', scenarioIds: ['family-creation'], profile: 'smoke', thresholdArgs: [] });
+async function runFamilyCreation(url: string, dir: string, thresholdArgs: readonly string[] = []): Promise<{ result: ScenarioResult; params: ScenarioParams }> {
+  const artillery = planArtilleryRun({ catalog: await loadCatalog(), suite: 'all', scenarioIds: ['family-creation'], profile: 'smoke', thresholdArgs });
   const planned = artillery.plan[0];
   if (planned === undefined) throw new Error('nothing planned');
   const params = { ...planned.params, ...PARAMS_OVERRIDE };
@@ -97,7 +97,8 @@ describe('Artillery on the local platform', () => {
     }
   }, ARTILLERY_RUN_TIMEOUT_MS);
 
-  it('a service that fails some creations fails the errors.rate threshold', async () => {
+  it('a service that fails some creations and holds the others fails the errors.rate and latency thresholds', async () => {
+    const holdMs = 300;
     let calls = 0;
     const service = await startServiceInTest({
       config: { familyLimit: 3, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED, windowMs: 60_000 } },
@@ -105,15 +106,19 @@ describe('Artillery on the local platform', () => {
         storeWith(inner, {
           createFamily: (input, ctx) => {
             calls += 1;
-            return calls % 3 === 0 ? Promise.reject(new Error('broken store: every third creation fails')) : inner.createFamily(input, ctx);
+            if (calls % 3 === 0) return Promise.reject(new Error('broken store: every third creation fails'));
+            return new Promise((resolve) => setTimeout(resolve, holdMs)).then(() => inner.createFamily(input, ctx));
           },
         }),
     });
     try {
-      const { result } = await runFamilyCreation(service.url, join(out, 'broken'));
+      const { result } = await runFamilyCreation(service.url, join(out, 'broken'), [`family-creation:latency.p99 < ${holdMs - 50}ms`]);
       expect(result.status).toBe('failed');
       expect(result.metrics['errors.rate']).toBeGreaterThan(0);
       expect(result.reasons.some((r) => r.startsWith('threshold failed: errors.rate == 0'))).toBe(true);
+      // Time to first byte includes the store's hold: Artillery's latency is the service's.
+      expect(result.metrics['latency.p99']).toBeGreaterThanOrEqual(holdMs);
+      expect(result.reasons.some((r) => r.startsWith(`threshold failed: family-creation:latency.p99 < ${holdMs - 50}ms`))).toBe(true);
       expect(countOf(result, 'codes', 'status', '500')).toBeGreaterThan(0);
     } finally {
       await service.close();
