@@ -1,6 +1,7 @@
 /** Opens the store a `StoreSpec` names, initialised and ready. */
 import type { ServiceConfig, StoreSpec } from '../config.ts';
 import { MongoStore } from './mongo-store.ts';
+import { withScalarInputs } from './scalar-inputs.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -12,5 +13,6 @@ export async function openStore(spec: StoreSpec, config: ServiceConfig): Promise
       uri: spec.uri, dbName: spec.dbName, poolSize: config.dbPoolSize, rateLimitWindowMs: config.rateLimit.windowMs,
     });
   await store.init();
-  return store;
+  // Mongo builds query documents from these values: an object among them must never become an operator.
+  return spec.kind === 'mongo' ? withScalarInputs(store) : store;
 }
