@@ -108,6 +108,17 @@ describe('export-artillery', () => {
     }
   });
 
+  it.each(LOAD_SHAPED.flatMap((id) => PROFILES.map((p) => [id, p] as const)))("%s (%s): Artillery's own script validator accepts the export", (id, profile) => {
+    const validate = createRequire(import.meta.url)('artillery/lib/util/validate-script.js') as (script: unknown) => string | undefined;
+    const { script } = buildArtilleryExport(traffic(id, profile), { target: TARGET, origin: id });
+    expect(validate(JSON.parse(JSON.stringify(script)))).toBeUndefined();
+    // The validator can fail: a request without its url is refused.
+    const broken = JSON.parse(JSON.stringify(script)) as { scenarios: { flow: Json[] }[] };
+    const firstRequest = broken.scenarios[0]?.flow.find((step) => 'post' in step)?.post as Json | undefined;
+    if (firstRequest !== undefined) delete firstRequest.url;
+    expect(validate(broken)).toMatch(/url/);
+  });
+
   it('writes a processor whose functions make valid, distinct usernames and cycle the shared names', async () => {
     const out = join(dir, 'family-creation');
     const exported = buildArtilleryExport(traffic('family-creation'), { target: TARGET, origin: 'family-creation' });
