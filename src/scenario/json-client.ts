@@ -69,6 +69,7 @@ export class JsonClient {
   readonly #origin: string;
   readonly #signal: AbortSignal | undefined;
   readonly #timeoutMs: number;
+  readonly #maxBodyBytes: number;
   #requests = 0;
   #errors = 0;
 
@@ -76,10 +77,11 @@ export class JsonClient {
     this.#origin = origin;
     this.#signal = options.signal;
     this.#timeoutMs = options.timeoutMs ?? JSON_CLIENT_TIMEOUT_MS;
+    this.#maxBodyBytes = options.maxBodyBytes ?? LOAD_DEFAULTS.maxBodyBytes;
     this.#agent = new Agent({
       connections: options.connections ?? JSON_CLIENT_CONNECTIONS,
       pipelining: 1,
-      maxResponseSize: undiciMaxResponseSize(options.maxBodyBytes ?? LOAD_DEFAULTS.maxBodyBytes),
+      maxResponseSize: undiciMaxResponseSize(this.#maxBodyBytes),
     });
   }
 
@@ -126,8 +128,8 @@ export class JsonClient {
       // undici rejects with the signal's reason, which names neither: the signals say whose deadline it was.
       const kind = timeout.aborted ? 'timeout' : this.#signal?.aborted === true ? 'aborted' : classifyError(error);
       const message = error instanceof Error ? error.message : String(error);
-      const after = timeout.aborted ? ` after ${this.#timeoutMs} ms` : '';
-      throw new JsonClientError(kind, `${what} failed (${kind}${after}): ${message}`, { cause: error });
+      const detail = kind === 'timeout' && timeout.aborted ? ` after ${this.#timeoutMs} ms` : kind === 'body-too-large' ? ` past ${this.#maxBodyBytes} bytes` : '';
+      throw new JsonClientError(kind, `${what} failed (${kind}${detail}): ${message}`, { cause: error });
     }
   }
 
