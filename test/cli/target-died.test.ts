@@ -46,9 +46,14 @@ describe('gauntlet run --target, the target dies', () => {
   it('during a scenario: the liveness watch stops the run, exit 3, the answers before the death kept', async () => {
     // One answer goes to the reachability check before the scenario; the rest to its load.
     const answerFirst = 40;
-    const { code, stderr, elapsedMs, results } = await runAgainst(await startDyingServer(answerFirst), 'fixture-steady-load');
+    let diedAt = NaN;
+    const { code, stderr, elapsedMs, results } = await runAgainst(await startDyingServer(answerFirst, () => (diedAt = performance.now())), 'fixture-steady-load');
+    const exitAfterDeathMs = performance.now() - diedAt;
+    console.info(`target died; gauntlet exited ${Math.round(exitAfterDeathMs)} ms later (whole run ${Math.round(elapsedMs)} ms)`);
     expect(code, stderr).toBe(EXIT_CODES.target);
     expect(elapsedMs).toBeLessThan(STEADY_LOAD_MS / 2);
+    // Three failed probes 0.5 s apart, then a clean stop: a few seconds at most on a loaded machine.
+    expect(exitAfterDeathMs).toBeLessThan(10_000);
     expect(stderr).toMatch(/stopped: the target http:\/\/127\.0\.0\.1:\d+ died: 3 connection attempts in a row failed/);
     expect(results.exitCode).toBe(EXIT_CODES.target);
     expect(results.interrupted).toMatch(/died/);
