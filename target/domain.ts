@@ -72,6 +72,7 @@ export const DOMAIN_ERRORS = {
   rate_limited: 429,
   injected_fault: 500,
   store_unavailable: 503,
+  overloaded: 503,
 } as const;
 
 export type DomainErrorCode = keyof typeof DOMAIN_ERRORS;

@@ -1,8 +1,9 @@
 /** The reference family service on node:http: one instance, over one store. */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
-import type { ServiceConfig } from '../config.ts';
+import { OVERLOAD_RETRY_AFTER_S, type ServiceConfig } from '../config.ts';
 import { DomainError } from '../domain.ts';
 import type { OpContext, QueryTiming, Store } from '../store/store.ts';
 import { authenticate } from './auth.ts';
@@ -10,6 +11,8 @@ import { readJsonBody } from './body.ts';
 import { errorBody, toErrorReply } from './errors.ts';
 import { FamilyCache } from './family-cache.ts';
 import { NO_FAULTS, applyDelay, parseFaultHeader, type RequestFaults } from './faults.ts';
+import { AdmissionControl, startLagSampler, type ShedReason } from './admission.ts';
+import { guardStore, storeRetryAfterSeconds } from './guarded-store.ts';
 import { createServiceMetrics } from './metrics.ts';
 import { RateLimiter, rateLimitHeaders } from './rate-limiter.ts';
 import { Router } from './router.ts';
@@ -21,6 +24,9 @@ export const SHUTDOWN_GRACE_MS = 5_000;
 export const RAW_ANSWER_LINGER_MS = 2_000;
 /** The `route` label of requests no route matched. */
 const UNMATCHED_ROUTE = 'unmatched';
+/** Never shed: health checks and scrapes must reach an overloaded instance, and so must the fault switches. */
+const ALWAYS_ADMITTED = /^\/(healthz|metrics|_faults\/)/;
+const monotonic = (): number => performance.now();
 
 export interface ServiceOptions {
   readonly store: Store;
@@ -42,21 +48,57 @@ export interface Service {
 
 /** Builds the service's HTTP server over `store`. */
 export function createService(options: ServiceOptions): Service {
-  const { store, config, instanceId } = options;
+  const { config, instanceId } = options;
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.error(line));
+  const guarded = guardStore(options.store, config.storeBreaker, monotonic);
+  const store = guarded.store;
+  const admission = new AdmissionControl(config.admission, monotonic);
   let cache: FamilyCache | null = null;
   const metrics = createServiceMetrics({
     instanceId,
     config,
     poolStats: () => store.poolStats(),
     cacheSize: () => cache?.size ?? 0,
+    circuitState: (access) => guarded.state(access),
+    inFlight: () => admission.inFlight,
+    admissionLagMs: () => admission.lagMs(),
   });
   cache = new FamilyCache(store, config.cache, metrics, now);
   const limiter = new RateLimiter(store, config.rateLimit, now);
   const router = new Router<RouteDef>(buildRoutes({ store, config, cache, metrics, instanceId }));
 
+  /** Admission control first, before any work (target/service/admission.ts). */
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (ALWAYS_ADMITTED.test(path)) return serve(req, res);
+    const decision = admission.tryAdmit();
+    if (!decision.admitted) {
+      shed(req, res, path, decision.reason);
+      return;
+    }
+    try {
+      await serve(req, res);
+    } finally {
+      admission.release();
+    }
+  }
+
+  function shed(req: IncomingMessage, res: ServerResponse, path: string, reason: ShedReason): void {
+    const method = req.method ?? 'GET';
+    const match = router.match(method, path);
+    const route = match.kind === 'found' ? match.route.pattern : match.kind === 'method_not_allowed' ? match.pattern : UNMATCHED_ROUTE;
+    const why = reason === 'in_flight'
+      ? `this instance already handles ${config.admission.maxInFlight} requests`
+      : `this instance's event loop has lagged over ${config.admission.lagTargetMs} ms for ${config.admission.lagIntervalMs} ms`;
+    res.setHeader('x-instance-id', instanceId);
+    send(res, { status: 503, json: errorBody({ code: 'overloaded', message: `${why}; retry after ${OVERLOAD_RETRY_AFTER_S} s` }) },
+      { 'Retry-After': String(OVERLOAD_RETRY_AFTER_S) }, []);
+    metrics.shed(reason);
+    metrics.httpRequest(method, route, 503);
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('x-instance-id', instanceId);
     const method = req.method ?? 'GET';
     const timings: QueryTiming[] = [];
@@ -90,6 +132,8 @@ export function createService(options: ServiceOptions): Service {
       reply = await dispatch(match.route, call, req);
     } catch (error) {
       const failure = toErrorReply(error);
+      const retryAfter = storeRetryAfterSeconds(error, config.storeBreaker.coolDownMs);
+      if (retryAfter !== null) headers['Retry-After'] = String(retryAfter);
       if (failure.unexpected) log(`[${instanceId}] 500 internal on ${method} ${route}: ${describe(error)}`);
       if (failure.code === 'payload_too_large') headers.Connection = 'close';
       reply = { status: failure.status, json: errorBody(failure) };
@@ -124,6 +168,7 @@ export function createService(options: ServiceOptions): Service {
       res.destroy();
     });
   });
+  const stopLagSampler = admission.watchesLag ? startLagSampler(admission, monotonic) : () => undefined;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, instanceId));
   // Left to node:http, an unknown Expect gets a 417 without our headers and CONNECT a closed socket (both found by fuzzing).
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
@@ -140,7 +185,10 @@ export function createService(options: ServiceOptions): Service {
   return {
     server,
     metrics: metrics.registry,
-    close: () => closeServer(server),
+    close: () => {
+      stopLagSampler();
+      return closeServer(server);
+    },
   };
 }
 

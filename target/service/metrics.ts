@@ -24,11 +24,22 @@
  *   gauntlet_rate_limit_limit                           gauge    configured requests per user, action and window
  *   gauntlet_rate_limit_window_seconds                  gauge    configured window
  *   gauntlet_http_requests_total{method,route,status}   counter  route is the pattern (`/families/:id`), `unmatched` for 404s
+ *   gauntlet_store_circuit_state{access}                gauge    store circuit breaker, access = read | write: 0 closed, 1 half-open, 2 open
+ *   gauntlet_store_wait_seconds                         gauge    configured storeWaitMs (lock or pool wait before 503)
+ *   gauntlet_requests_in_flight                         gauge    requests admitted and not yet answered
+ *   gauntlet_requests_shed_total{reason}                counter  503s of admission control, reason = in_flight | lag
+ *   gauntlet_admission_lag_seconds                      gauge    the event-loop lag admission control decides on
+ *   gauntlet_admission_max_in_flight                    gauge    configured limit (0 = none)
+ *   gauntlet_admission_lag_target_seconds               gauge    configured lag target (0 = lag shedding off)
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServiceConfig } from '../config.ts';
 import type { PoolStats, QueryTiming } from '../store/store.ts';
 import type { LimitedAction } from './rate-limiter.ts';
+import type { ShedReason } from './admission.ts';
+import type { BreakerState } from './circuit-breaker.ts';
+
+const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = { closed: 0, 'half-open': 1, open: 2 };
 
 export type EvictionReason = 'capacity' | 'ttl' | 'invalidation';
 export type TransactionOutcome = 'committed' | 'aborted';
@@ -46,6 +57,7 @@ export interface ServiceMetrics {
   transaction(outcome: TransactionOutcome): void;
   queries(timings: readonly QueryTiming[]): void;
   httpRequest(method: string, route: string, status: number): void;
+  shed(reason: ShedReason): void;
 }
 
 export interface MetricsSources {
@@ -53,6 +65,9 @@ export interface MetricsSources {
   readonly config: ServiceConfig;
   readonly poolStats: () => PoolStats;
   readonly cacheSize: () => number;
+  readonly circuitState?: (access: 'read' | 'write') => BreakerState;
+  readonly inFlight?: () => number;
+  readonly admissionLagMs?: () => number;
 }
 
 /** A fresh registry with the default Node metrics and the service's own. */
@@ -125,6 +140,43 @@ export function createServiceMetrics(sources: MetricsSources): ServiceMetrics {
     labelNames: ['method', 'route', 'status'] as const,
     registers,
   });
+  constant('gauntlet_store_wait_seconds', 'Configured wait for a locked store or a pooled connection before 503', sources.config.storeWaitMs / 1000);
+  constant('gauntlet_admission_max_in_flight', 'Configured most requests in flight per instance (0 = no limit)', sources.config.admission.maxInFlight);
+  constant('gauntlet_admission_lag_target_seconds', 'Configured event-loop lag target of admission control (0 = off)', sources.config.admission.lagTargetMs / 1000);
+  const circuitState = sources.circuitState;
+  new Gauge({
+    name: 'gauntlet_store_circuit_state',
+    help: 'Store circuit breaker by access (read, write): 0 closed, 1 half-open, 2 open',
+    labelNames: ['access'] as const,
+    registers,
+    collect() {
+      for (const access of ['read', 'write'] as const) this.labels(access).set(circuitState === undefined ? 0 : BREAKER_STATE_VALUE[circuitState(access)]);
+    },
+  });
+  const { inFlight, admissionLagMs } = sources;
+  new Gauge({
+    name: 'gauntlet_requests_in_flight',
+    help: 'Requests admitted and not yet answered',
+    registers,
+    collect() {
+      this.set(inFlight?.() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'gauntlet_admission_lag_seconds',
+    help: 'Event-loop lag admission control decides on',
+    registers,
+    collect() {
+      this.set((admissionLagMs?.() ?? 0) / 1000);
+    },
+  });
+  const shed = new Counter({
+    name: 'gauntlet_requests_shed_total',
+    help: 'Requests refused with 503 by admission control, by reason (in_flight, lag)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  for (const reason of ['in_flight', 'lag'] as const) shed.labels(reason).inc(0);
   // Start every labelled series at 0 so scrapes before the first event still see it.
   for (const reason of ['capacity', 'ttl', 'invalidation'] as const) cacheEvictions.labels(reason).inc(0);
   for (const outcome of ['committed', 'aborted'] as const) transactions.labels(outcome).inc(0);
@@ -141,5 +193,6 @@ export function createServiceMetrics(sources: MetricsSources): ServiceMetrics {
       for (const timing of timings) queryDuration.labels(timing.name).observe(timing.durationMs / 1000);
     },
     httpRequest: (method, route, status) => httpRequests.labels(method, route, String(status)).inc(),
+    shed: (reason) => shed.labels(reason).inc(),
   };
 }

@@ -223,6 +223,17 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
         return { status: 200, json: { stalledMs: stallEventLoop(ms) } };
       },
     });
+    routes.push({
+      method: 'POST',
+      pattern: '/_faults/db-stall',
+      access: 'public',
+      async handle(call) {
+        const { ms } = stallBody.parse(await call.body());
+        if (store.stall === undefined) throw new DomainError('invalid_request', `the ${store.kind} store has no stall fault`);
+        const stall = await store.stall(ms);
+        return { status: 200, json: { stalledMs: ms, store: store.kind, ...stall } };
+      },
+    });
   }
   return routes;
 

@@ -18,8 +18,9 @@ import {
 import type { Clock } from './query-timing.ts';
 import type {
   ChangeCursor, FamilyChanges, FamilyRename, InvitationAnswer, NewFamily, NewInvitation, NewTransfer,
-  OpContext, PoolStats, RateLimitHit, Store,
+  OpContext, PoolStats, RateLimitHit, Store, StoreStall,
 } from './store.ts';
+import { exhaustPool } from './mongo-stall.ts';
 
 export interface MongoStoreOptions {
   readonly uri: string;
@@ -28,6 +29,8 @@ export interface MongoStoreOptions {
   readonly poolSize: number;
   /** Rate-limit windows expire (TTL index) one window after they end. */
   readonly rateLimitWindowMs: number;
+  /** How long an operation waits for a pooled connection (the driver's waitQueueTimeoutMS) before `store_unavailable`. */
+  readonly waitQueueTimeoutMs?: number;
   readonly clock?: Clock;
 }
 
@@ -60,6 +63,9 @@ export class MongoStore implements Store {
     const client = new MongoClient(this.options.uri, {
       maxPoolSize: this.options.poolSize,
       serverSelectionTimeoutMS: MONGO_SERVER_SELECTION_TIMEOUT_MS,
+      ...(this.options.waitQueueTimeoutMs === undefined || this.options.waitQueueTimeoutMs === 0
+        ? {}
+        : { waitQueueTimeoutMS: this.options.waitQueueTimeoutMs }),
     });
     this.stats = watchPool(client, this.options.poolSize);
     try {
@@ -92,6 +98,13 @@ export class MongoStore implements Store {
 
   poolStats(): PoolStats {
     return this.stats();
+  }
+
+  /** Every pooled connection of this instance held for `ms` (target/store/mongo-stall.ts). */
+  stall(ms: number): Promise<StoreStall> {
+    const client = this.client;
+    if (client === null) return Promise.reject(closedError());
+    return exhaustPool(client.db(this.options.dbName), this.options.poolSize, ms);
   }
 
   createUser(input: { username: string; tokenHash: string }, ctx: OpContext): Promise<User> {

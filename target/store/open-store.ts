@@ -8,9 +8,12 @@ import type { Store } from './store.ts';
 /** Opens and initialises (`init()`) the store; on failure nothing stays open. */
 export async function openStore(spec: StoreSpec, config: ServiceConfig): Promise<Store> {
   const store: Store = spec.kind === 'sqlite'
-    ? new SqliteStore({ path: spec.path, busyTimeoutMs: config.dbBusyTimeoutMs, synchronous: config.sqliteSynchronous })
+    ? new SqliteStore({
+      path: spec.path, busyTimeoutMs: config.dbBusyTimeoutMs, lockWaitMs: config.storeWaitMs, synchronous: config.sqliteSynchronous,
+    })
     : new MongoStore({
       uri: spec.uri, dbName: spec.dbName, poolSize: config.dbPoolSize, rateLimitWindowMs: config.rateLimit.windowMs,
+      waitQueueTimeoutMs: config.storeWaitMs,
     });
   await store.init();
   // Mongo builds query documents from these values: an object among them must never become an operator.

@@ -1,5 +1,6 @@
 /** The SQLite store (better-sqlite3): one WAL-mode file shared by every instance of a deployment. */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { DomainError, sbdUsernameFor } from '../domain.ts';
 import type { Family, Invitation, Transfer, User } from '../domain.ts';
@@ -9,7 +10,7 @@ import { prepareStatements } from './sqlite-statements.ts';
 import type { SqliteStatements } from './sqlite-statements.ts';
 import type {
   ChangeCursor, FamilyChanges, FamilyRename, InvitationAnswer, NewFamily, NewInvitation, NewTransfer,
-  OpContext, PoolStats, RateLimitHit, Store,
+  OpContext, PoolStats, RateLimitHit, Store, StoreStall,
 } from './store.ts';
 import {
   CHANGE_LOG_PAGE, DEFAULT_CLOCK, assertPositiveInteger, distinctIds, faultAfterFirstWrite, parseChangeCursor, timeSync,
@@ -17,12 +18,25 @@ import {
 import type { Clock } from './query-timing.ts';
 import type { SqliteSynchronous } from '../config.ts';
 
+/**
+ * Pause between attempts on a locked database: short, because the lock is usually held for well under a
+ * millisecond per transaction and an attempt that happens to find it free is what ends a wait.
+ */
+const LOCK_RETRY_PAUSES_MS: readonly number[] = [1, 1, 1, 2, 2, 4];
+const LOCK_RETRY_MAX_PAUSE_MS = 4;
+/** Several instances create the schema at start-up at once: their waits are not a request's. */
+const INIT_LOCK_WAIT_MS = 10_000;
+/** The staller's own wait for the write lock (it queues behind the service's transactions). */
+const STALL_ACQUIRE_WAIT_MS = 2_000;
+
 const SYNCHRONOUS_PRAGMA: Readonly<Record<SqliteSynchronous, string>> = { off: 'OFF', normal: 'NORMAL', full: 'FULL' };
 
 export interface SqliteStoreOptions {
   readonly path: string;
-  /** How long a write waits for another connection's lock before `store_unavailable`. */
+  /** How long one attempt blocks the event loop on another connection's lock (SQLite busy_timeout). */
   readonly busyTimeoutMs: number;
+  /** How long an operation retries a locked database, yielding the event loop between attempts, before `store_unavailable`. */
+  readonly lockWaitMs?: number;
   /** The `synchronous` pragma (target/config.ts says why the embedded target uses `off`). */
   readonly synchronous: SqliteSynchronous;
   readonly clock?: Clock;
@@ -33,7 +47,8 @@ export interface SqliteStoreOptions {
  * for its whole (blocking) run and no second operation of this process can start meanwhile; a pool
  * would add nothing. Hence `poolStats()` is open=1, max=1, and checkedOut=1 only inside a running
  * operation (which a caller on the same thread can never observe). Concurrency across instances
- * comes from WAL: readers never block, writers queue on BEGIN IMMEDIATE up to busy_timeout.
+ * comes from WAL: readers never block; a writer whose BEGIN IMMEDIATE finds the lock taken retries
+ * for up to `lockWaitMs`, between attempts yielding the event loop so the instance serves others.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -47,7 +62,7 @@ export class SqliteStore implements Store {
   }
 
   init(): Promise<void> {
-    return this.op(() => {
+    return this.op(INIT_LOCK_WAIT_MS, () => {
       if (this.db !== null) return;
       const db = openDatabase(this.options.path, this.options.busyTimeoutMs);
       try {
@@ -277,12 +292,12 @@ export class SqliteStore implements Store {
   }
 
   private read<T>(body: (s: SqliteStatements) => T): Promise<T> {
-    return this.op(() => body(this.statements()));
+    return this.op(this.lockWaitMs, () => body(this.statements()));
   }
 
   /** Several reads in one deferred transaction: one WAL snapshot, so a family and its members agree. */
   private readSnapshot<T>(body: (s: SqliteStatements) => T): Promise<T> {
-    return this.op(() => {
+    return this.op(this.lockWaitMs, () => {
       const s = this.statements();
       const db = this.db;
       if (db === null) throw closedError();
@@ -292,7 +307,7 @@ export class SqliteStore implements Store {
 
   /** Runs `body` as one BEGIN IMMEDIATE transaction: it takes the write lock up front, so reads inside it are current. */
   private write<T>(body: (s: SqliteStatements) => T, messages: { foreignKey?: string } = {}): Promise<T> {
-    return this.op(() => {
+    return this.op(this.lockWaitMs, () => {
       const s = this.statements();
       const db = this.db;
       if (db === null) throw closedError();
@@ -307,15 +322,59 @@ export class SqliteStore implements Store {
     });
   }
 
-  private op<T>(body: () => T): Promise<T> {
-    this.running += 1;
-    try {
-      return Promise.resolve(body());
-    } catch (error) {
-      return Promise.reject(toStoreError(error, this.options.busyTimeoutMs));
-    } finally {
-      this.running -= 1;
+  private get lockWaitMs(): number {
+    return this.options.lockWaitMs ?? 0;
+  }
+
+  /**
+   * Runs `body`; while it fails on a locked database (SQLITE_BUSY before it changed anything: BEGIN
+   * IMMEDIATE takes the lock first) retries it, pausing off the event loop, until the pauses add up
+   * to `waitMs`. Pauses, not wall time: on an instance busy with a burst, the time its loop spends on
+   * other requests between two attempts says nothing about the lock, and counting it would fail
+   * writes the lock would have let through.
+   */
+  private async op<T>(waitMs: number, body: () => T): Promise<T> {
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      this.running += 1;
+      try {
+        return body();
+      } catch (error) {
+        if (!isLocked(error) || waited >= waitMs) throw toStoreError(error, this.options.busyTimeoutMs, waitMs);
+      } finally {
+        this.running -= 1;
+      }
+      const pause = LOCK_RETRY_PAUSES_MS[Math.min(attempt, LOCK_RETRY_PAUSES_MS.length - 1)] ?? LOCK_RETRY_MAX_PAUSE_MS;
+      waited += pause;
+      await sleep(pause);
     }
+  }
+
+  /** A second connection holds the write lock (BEGIN EXCLUSIVE) for `ms`, as another process's long transaction would. */
+  async stall(ms: number): Promise<StoreStall> {
+    const locker = openDatabase(this.options.path, 0);
+    const release = (): void => {
+      try {
+        if (locker.inTransaction) locker.exec('ROLLBACK');
+      } finally {
+        locker.close();
+      }
+    };
+    const deadline = this.clock() + STALL_ACQUIRE_WAIT_MS;
+    for (;;) {
+      try {
+        locker.exec('BEGIN EXCLUSIVE');
+        break;
+      } catch (error) {
+        if (!isLocked(error) || this.clock() >= deadline) {
+          locker.close();
+          throw toStoreError(error, 0, STALL_ACQUIRE_WAIT_MS);
+        }
+      }
+      await sleep(1);
+    }
+    setTimeout(release, ms).unref();
+    return { scope: 'database', how: `a second connection holds the SQLite write lock (BEGIN EXCLUSIVE) for ${ms} ms; WAL readers are not blocked` };
   }
 
   private statements(): SqliteStatements {
@@ -353,10 +412,15 @@ function closedError(): DomainError {
   return new DomainError('store_unavailable', 'the SQLite store is closed (or init() was not awaited)');
 }
 
-function toStoreError(error: unknown, busyTimeoutMs: number): Error {
-  if (error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code)) {
+function isLocked(error: unknown): error is InstanceType<typeof Database.SqliteError> {
+  return error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code);
+}
+
+function toStoreError(error: unknown, busyTimeoutMs: number, waitMs: number): Error {
+  if (isLocked(error)) {
+    const code = error.code;
     return new DomainError('store_unavailable',
-      `the database stayed locked for longer than the busy timeout (${busyTimeoutMs} ms, ${error.code}); retry, or raise dbBusyTimeoutMs`);
+      `the database stayed locked for longer than the store wait (${waitMs} ms, busy timeout ${busyTimeoutMs} ms, ${code}); retry, or raise storeWaitMs`);
   }
   if (error instanceof TypeError && /database connection is not open/.test(error.message)) return closedError();
   return error instanceof Error ? error : new Error(`SQLite store failed: ${String(error)}`);

@@ -159,4 +159,19 @@ export interface Store {
    * when nothing changed; a cursor this store did not issue is `invalid_request`.
    */
   familyChangesSince(cursor: ChangeCursor | null, ctx: OpContext): Promise<FamilyChanges>;
+
+  /**
+   * Fault injection (`POST /_faults/db-stall`): makes the database unavailable to the service for `ms`
+   * and resolves once the stall has begun. SQLite: a second connection holds the write lock (WAL
+   * readers are never blocked, so reads go on); scope `database`, every instance on the file stalls.
+   * MongoDB: this instance's pool is checked out to the last connection; scope `instance`.
+   */
+  stall?(ms: number): Promise<StoreStall>;
+}
+
+export interface StoreStall {
+  /** What stalls: the whole database (every instance) or this instance's access to it. */
+  readonly scope: 'database' | 'instance';
+  /** What is held, in words (for the scenario's notes). */
+  readonly how: string;
 }
