@@ -38,6 +38,8 @@ export interface FuzzTarget {
   readonly logs: readonly string[];
   /** Cases sent so far, by `METHOD pattern`. */
   readonly sent: Map<string, number>;
+  /** Secrets an earlier request carried: the attacker knows them (it may have named its family after one). */
+  readonly exposed: Set<string>;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function startFuzzTarget(options: { wrapStore?: (store: Store) => S
     secrets: [victimUser.token, victimMember.token, bystander.token, family.name, family.sbdUsername, transfer.id, invitation.id, joined.id],
     logs,
     sent: new Map(),
+    exposed: new Set(),
     async close() {
       await running.close();
       await db.remove();
@@ -129,10 +132,14 @@ export function answerViolation(target: FuzzTarget, c: FuzzCase, outcome: RawOut
   if (c.route.access === 'user' && c.auth !== 'valid' && !refusedBeforeRouting && ![401, 404, 405].includes(status)) {
     return `a request without a valid token got ${status} on a user route: ${body.slice(0, 200)}`;
   }
-  const sent = c.request.target + c.request.headers.map(([, v]) => v).join('\n') + (c.request.body?.toString('latin1') ?? '');
-  const leaked = target.secrets.find((secret) => body.includes(secret) && !sent.includes(secret));
+  const sent = requestText(c);
+  const leaked = target.secrets.find((secret) => body.includes(secret) && !sent.includes(secret) && !target.exposed.has(secret));
   if (leaked !== undefined) return `the answer leaks the victim's ${JSON.stringify(leaked)}: ${body.slice(0, 300)}`;
   return null;
+}
+
+function requestText(c: FuzzCase): string {
+  return c.request.target + c.request.headers.map(([, v]) => v).join('\n') + (c.request.body?.toString('latin1') ?? '');
 }
 
 function isErrorBody(body: string): boolean {
@@ -165,7 +172,10 @@ export async function checkCase(target: FuzzTarget, c: FuzzCase, timeoutMs: numb
   const key = `${c.route.method} ${c.route.pattern}`;
   target.sent.set(key, (target.sent.get(key) ?? 0) + 1);
   const outcome = await sendRaw(target.port, c.request, timeoutMs);
-  return answerViolation(target, c, outcome, timeoutMs) ?? (await readBackViolation(target, c, outcome)) ?? (await healthViolation(target));
+  const problem = answerViolation(target, c, outcome, timeoutMs) ?? (await readBackViolation(target, c, outcome)) ?? (await healthViolation(target));
+  const sent = requestText(c);
+  for (const secret of target.secrets) if (sent.includes(secret)) target.exposed.add(secret);
+  return problem;
 }
 
 /** The property over every hostile request to `route`. */
