@@ -14,6 +14,7 @@ export async function listCommand(json: boolean, scenariosDir: string | undefine
       metrics: d.metrics,
       thresholds: d.thresholds,
       profiles: d.profiles,
+      artillery: d.artillery !== undefined,
     }));
     process.stdout.write(`${JSON.stringify(plain, null, 2)}\n`);
     return EXIT_CODES.ok;
@@ -22,6 +23,7 @@ export async function listCommand(json: boolean, scenariosDir: string | undefine
     process.stdout.write(`${d.group}/${d.id} — ${d.title}\n  ${d.objective}\n`);
     process.stdout.write(`  metrics: ${d.metrics.map((m) => m.name).join(', ')}\n`);
     process.stdout.write(`  thresholds: ${d.thresholds.join(' · ') || '(none)'}\n`);
+    if (d.artillery !== undefined) process.stdout.write('  exports to Artillery: its traffic, not its checks (export-artillery, run --engine artillery)\n');
   }
   return EXIT_CODES.ok;
 }

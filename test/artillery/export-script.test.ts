@@ -164,6 +164,17 @@ describe('gauntlet export-artillery (CLI)', () => {
     expect(script.config.processor).toBe(`./${ARTILLERY_PROCESSOR_FILE}`);
   });
 
+  it('list marks the scenarios that export; --help names the command and the engine options', async () => {
+    const list = await runGauntlet(['list', '--json']);
+    const listed = JSON.parse(list.stdout) as { id: string; artillery: boolean }[];
+    expect(listed.filter((s) => s.artillery).map((s) => s.id).sort()).toEqual(LOAD_SHAPED);
+    const help = await runGauntlet(['--help']);
+    expect(help.stdout).toContain('gauntlet export-artillery');
+    const runHelp = await runGauntlet(['run', '--help']);
+    for (const flag of ['--engine', '--artillery-platform', '--count', '--region']) expect(runHelp.stdout).toContain(flag);
+    expect(runHelp.stdout).toContain('"local", "aws:lambda", "aws:ecs", "az:aci"');
+  });
+
   it('exit 2 for a scenario whose oracle shapes its load, naming the ones that export', async () => {
     const run = await runGauntlet(['export-artillery', '--scenario', 'cache-coherence', '--out', join(dir, 'nope')]);
     expect(run.code).toBe(2);
