@@ -1,5 +1,6 @@
 /** Fetches a target's `/metrics` with undici, bounded in time, and parses it. */
 import { request, type Dispatcher } from 'undici';
+import { LOAD_DEFAULTS } from '../../load/defaults.ts';
 import { parsePrometheusText, type PromExposition } from './parse.ts';
 
 /** A scrape that takes longer than this has failed: 5 s, Prometheus's own default scrape timeout is 10 s. */
@@ -12,9 +13,11 @@ export interface ScrapeOptions {
   now?: () => number;
   /** undici dispatcher (default: the global one); pass a dedicated Agent to keep scrapes off load pools. */
   dispatcher?: Dispatcher;
+  /** Largest body read, counted while it streams (LOAD_DEFAULTS.maxBodyBytes): a target cannot exhaust memory. */
+  maxBodyBytes?: number;
 }
 
-export type ScrapeFailureReason = 'timeout' | 'aborted' | 'http-status' | 'network' | 'invalid';
+export type ScrapeFailureReason = 'timeout' | 'aborted' | 'http-status' | 'network' | 'invalid' | 'body-too-large';
 
 export type ScrapeOutcome =
   | { state: 'scraped'; url: string; atMs: number; durationMs: number; exposition: PromExposition }
@@ -46,7 +49,11 @@ export async function scrapeMetrics(url: string, options: ScrapeOptions = {}): P
       await response.body.dump();
       return failed('http-status', `GET ${url} answered ${String(response.statusCode)}; check the metrics path and that the target exposes Prometheus metrics`);
     }
-    text = await response.body.text();
+    const read = await readAtMost(response.body, options.maxBodyBytes ?? LOAD_DEFAULTS.maxBodyBytes);
+    if (read === null) {
+      return failed('body-too-large', `GET ${url} sent more than ${String(options.maxBodyBytes ?? LOAD_DEFAULTS.maxBodyBytes)} bytes; that is not a metrics page (check the metrics path)`);
+    }
+    text = read;
   } catch (error) {
     if (options.signal?.aborted) return failed('aborted', `scrape of ${url} was aborted by the caller`);
     if (timeout.aborted) return failed('timeout', `scrape of ${url} took longer than ${String(timeoutMs)} ms; raise timeoutMs or check the target's health`);
@@ -58,4 +65,19 @@ export async function scrapeMetrics(url: string, options: ScrapeOptions = {}): P
     return failed('invalid', `${url} line ${String(parsed.lineNumber)}: ${parsed.reason} (line: ${JSON.stringify(parsed.line.slice(0, 120))})`);
   }
   return { state: 'scraped', url, atMs, durationMs: now() - atMs, exposition: parsed.exposition };
+}
+
+/** The body as text, or null (and the body destroyed) once it passes `maxBytes`. */
+async function readAtMost(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
