@@ -108,9 +108,10 @@ describe('timeouts (LOAD_DEFAULTS.timeoutMs), each proven with a short one', () 
     expect(result.outcome.state).toBe('completed');
     for (const [i, done] of (result.records?.doneMs ?? []).entries()) {
       const waited = done - (result.records?.intendedMs[i] ?? NaN);
-      // undici checks its timers on a coarse tick, so it may fire up to about a second late.
+      // undici checks its timers on a coarse tick (about a second), so they fire up to that late;
+      // the bound still tells a 300 ms timeout from the 10 s default.
       expect(waited).toBeGreaterThanOrEqual(timeoutMs - 5);
-      expect(waited).toBeLessThan(timeoutMs + SLACK_MS);
+      expect(waited).toBeLessThan(timeoutMs + 1_000 + SLACK_MS);
     }
   });
 

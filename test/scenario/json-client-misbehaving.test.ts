@@ -108,7 +108,8 @@ describe('the timeout (JSON_CLIENT_TIMEOUT_MS), proven with a short one', () => 
     const elapsed = performance.now() - t0;
     expect(error.message).toContain(`after ${timeoutMs} ms`);
     expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 5);
-    expect(elapsed).toBeLessThan(timeoutMs + 1_500);
+    // Far below the 30 s default: the configured timeout, late only by what a loaded machine adds.
+    expect(elapsed).toBeLessThan(timeoutMs + 2_500);
   });
 });
 
