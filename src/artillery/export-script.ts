@@ -59,7 +59,8 @@ export function buildArtilleryExport(traffic: ArtilleryTraffic, options: ExportO
   const config: Record<string, ArtilleryJson> = {
     target: options.target,
     phases: traffic.phases.map(phaseJson),
-    http: { timeout: ARTILLERY_HTTP_TIMEOUT_SEC },
+    // extendedMetrics adds http.total (the whole exchange) beside http.response_time (time to first byte).
+    http: { timeout: ARTILLERY_HTTP_TIMEOUT_SEC, extendedMetrics: true },
     plugins: {
       [METRICS_BY_ENDPOINT_PLUGIN]: { useOnlyRequestNames: true },
       // Silent: failed expectations are counted (plugins.expect.failed), not printed per request.

@@ -12,12 +12,16 @@ import { METRICS_BY_ENDPOINT_PLUGIN } from './export-script.ts';
 
 /** Artillery's latency metric: time to first byte, from the actual send. */
 export const ARTILLERY_LATENCY_METRIC = 'http.response_time';
+/** With extendedMetrics: the whole exchange (DNS, TCP connect, waiting, download), from the actual send. */
+export const ARTILLERY_TOTAL_METRIC = 'http.total';
+const TOTAL_STATS: readonly LatencyStat[] = ['p50', 'p95', 'p99', 'max'];
 /** The statistics Artillery's summaries carry, as gauntlet names them. */
 export const ARTILLERY_LATENCY_STATS: readonly LatencyStat[] = ['p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'];
 
 /** Every metric a run under the Artillery engine reports; thresholds may name only these. */
 export const ARTILLERY_METRIC_SPECS: readonly MetricSpec[] = [
   ...latencyMetricSpecs('latency', `Artillery's ${ARTILLERY_LATENCY_METRIC} (time to first byte from the actual send; ms resolution, ~1% sketch error)`, ARTILLERY_LATENCY_STATS),
+  ...latencyMetricSpecs('latency.total', `Artillery's ${ARTILLERY_TOTAL_METRIC} (the whole exchange: connect, wait, download; from the actual send; ms, ~1% sketch error)`, TOTAL_STATS),
   { name: 'errors.rate', dimension: 'ratio', description: 'requests answered with a status their flow does not expect, or not answered at all, over requests sent' },
   { name: 'http.requests', dimension: 'count', description: 'requests Artillery sent' },
   { name: 'http.responses', dimension: 'count', description: 'responses Artillery received' },
@@ -31,7 +35,8 @@ const summaryShape = z.object({ min: z.number(), max: z.number(), count: z.numbe
 const periodShape = z.object({
   counters: z.record(z.string(), z.number()).default({}),
   rates: z.record(z.string(), z.number()).default({}),
-  summaries: z.record(z.string(), summaryShape).default({}),
+  // Kept loose: Artillery writes summaries it has no samples for with nulls (http.tls without TLS); each is checked where read.
+  summaries: z.record(z.string(), z.unknown()).default({}),
   firstMetricAt: z.number().optional(),
   lastMetricAt: z.number().optional(),
   period: z.union([z.number(), z.string()]).optional(),
@@ -68,7 +73,7 @@ export function importArtilleryReport(text: string): ImportOutcome {
     return { ok: false, error: `Artillery's report has an unexpected shape (${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` };
   }
   const { aggregate, intermediate } = parsed.data;
-  const latency = aggregate.summaries[ARTILLERY_LATENCY_METRIC] ?? null;
+  const latency = summaryOf(aggregate, ARTILLERY_LATENCY_METRIC) ?? null;
   const t0 = intermediate[0]?.firstMetricAt ?? aggregate.firstMetricAt ?? 0;
   return {
     ok: true,
@@ -106,9 +111,17 @@ function periodMetrics(p: Period): Record<string, number> {
     'vusers.completed': c('vusers.completed'),
     'vusers.failed': c('vusers.failed'),
   };
-  const latency = p.summaries[ARTILLERY_LATENCY_METRIC];
+  const latency = summaryOf(p, ARTILLERY_LATENCY_METRIC);
   if (latency !== undefined && latency.count > 0) for (const stat of ARTILLERY_LATENCY_STATS) out[`latency.${stat}`] = latency[stat];
+  const total = summaryOf(p, ARTILLERY_TOTAL_METRIC);
+  if (total !== undefined && total.count > 0) for (const stat of TOTAL_STATS) out[`latency.total.${stat}`] = total[stat];
   return out;
+}
+
+/** A summary with every figure a number, or undefined (absent, or written without samples). */
+function summaryOf(p: Period, name: string): ArtillerySummary | undefined {
+  const parsed = summaryShape.safeParse(p.summaries[name]);
+  return parsed.success ? parsed.data : undefined;
 }
 
 function prefixed(p: Period, prefix: string, key: string): Row[] {
@@ -132,7 +145,7 @@ function endpoints(p: Period): Row[] {
       .filter(([k]) => k.startsWith(`${prefix}${name}.codes.`))
       .sort(([a], [b]) => a.localeCompare(b));
     const errors = Object.entries(p.counters).filter(([k]) => k.startsWith(`${prefix}${name}.errors.`)).reduce((s, [, n]) => s + n, 0);
-    const s = p.summaries[`${latencyPrefix}${name}`];
+    const s = summaryOf(p, `${latencyPrefix}${name}`);
     return {
       endpoint: name,
       responses: codes.reduce((sum, [, n]) => sum + n, 0),

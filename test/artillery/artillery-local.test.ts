@@ -90,6 +90,8 @@ describe('Artillery on the local platform', () => {
       const p99 = result.metrics['latency.p99'] ?? NaN;
       expect(p99).toBeGreaterThanOrEqual(result.metrics['latency.p50'] ?? Infinity);
       expect(p99).toBeLessThanOrEqual(result.metrics['latency.max'] ?? -Infinity);
+      // The whole exchange (connect and download too) takes at least as long as its first byte.
+      expect(result.metrics['latency.total.max']).toBeGreaterThanOrEqual((result.metrics['latency.max'] ?? Infinity) - 1);
       expect(result.engine?.name).toBe('artillery');
       process.stdout.write(`artillery local family-creation: ${String(result.metrics['http.requests'])} requests, p99 ${String(p99)} ms, ${String(Date.now() - started)} ms\n`);
     } finally {

@@ -89,6 +89,7 @@ describe('export-artillery', () => {
     expect(parsed.config.target).toBe(TARGET);
     expect(parsed.config.phases).toEqual(expected?.phases);
     expect(Object.fromEntries(parsed.scenarios.map((s) => [s.name, shape(s.flow)]))).toEqual(expected?.flows);
+    expect(parsed.config.http).toMatchObject({ extendedMetrics: true });
     expect(parsed.config.plugins).toMatchObject({ 'metrics-by-endpoint': { useOnlyRequestNames: true }, expect: {} });
   });
 

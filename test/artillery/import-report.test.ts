@@ -27,7 +27,7 @@ function report(): unknown {
       'plugins.metrics-by-endpoint.POST /families (race).errors.ECONNRESET': 1,
     },
     rates: { 'http.request_rate': 50 },
-    summaries: { 'http.response_time': summary(42, 99), 'plugins.metrics-by-endpoint.response_time.POST /families': summary(40, 84) },
+    summaries: { 'http.response_time': summary(42, 99), 'http.total': summary(44, 99), 'http.tls': { min: null, max: null, count: 0, mean: null }, 'plugins.metrics-by-endpoint.response_time.POST /families': summary(40, 84) },
     firstMetricAt: 1_000,
     lastMetricAt: 3_000,
     period: 0,
@@ -43,7 +43,7 @@ describe("importing Artillery's JSON report", () => {
     const { metrics, durationMs, latency } = outcome.report;
     // Unexpected statuses (4) plus the unanswered request (100 sent, 99 answered), over requests sent.
     expect(metrics['errors.rate']).toBeCloseTo(5 / 100, 10);
-    expect(metrics).toMatchObject({ 'http.requests': 100, 'http.responses': 99, 'http.request_rate': 50, 'vusers.created': 20, 'vusers.failed': 1, 'latency.p99': 42, 'latency.p50': 3, 'latency.max': 47 });
+    expect(metrics).toMatchObject({ 'http.requests': 100, 'http.responses': 99, 'http.request_rate': 50, 'vusers.created': 20, 'vusers.failed': 1, 'latency.p99': 42, 'latency.p50': 3, 'latency.max': 47, 'latency.total.p99': 44 });
     expect(latency?.count).toBe(99);
     expect(durationMs).toBe(2_000);
     expect(Object.keys(metrics).every((name) => ARTILLERY_METRIC_SPECS.some((m) => m.name === name))).toBe(true);
