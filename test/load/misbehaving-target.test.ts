@@ -102,7 +102,7 @@ describe('timeouts (LOAD_DEFAULTS.timeoutMs), each proven with a short one', () 
 
   it('headers timeout: no answer within timeoutMs is a timeout error, after timeoutMs and not much later', async () => {
     const s = await serve(neverAnswer);
-    const result = await runClosedModel({ target: s.origin, request, concurrency: 2, timeoutMs, keepRecords: true, end: { count: 4 } });
+    const result = await runClosedModel({ target: s.origin, request, concurrency: 2, timeoutMs, keepRecords: true, end: { count: 2 } });
     expectAllErrors(result, 'timeout');
     expect(result.errorSamples.timeout).toMatch(/Headers Timeout/i);
     expect(result.outcome.state).toBe('completed');
