@@ -10,7 +10,7 @@ import { latencyMetricSpecs } from '../scenario/latency-metrics.ts';
 import type { MetricSpec } from '../thresholds/bind.ts';
 import { METRICS_BY_ENDPOINT_PLUGIN } from './export-script.ts';
 
-/** Artillery's latency metric: time to first byte, from the actual send. */
+/** Artillery's latency metric: time to first byte after the request was written (got's timings.phases.firstByte). */
 export const ARTILLERY_LATENCY_METRIC = 'http.response_time';
 /** With extendedMetrics: the whole exchange (DNS, TCP connect, waiting, download), from the actual send. */
 export const ARTILLERY_TOTAL_METRIC = 'http.total';
@@ -20,7 +20,7 @@ export const ARTILLERY_LATENCY_STATS: readonly LatencyStat[] = ['p50', 'p75', 'p
 
 /** Every metric a run under the Artillery engine reports; thresholds may name only these. */
 export const ARTILLERY_METRIC_SPECS: readonly MetricSpec[] = [
-  ...latencyMetricSpecs('latency', `Artillery's ${ARTILLERY_LATENCY_METRIC} (time to first byte from the actual send; ms resolution, ~1% sketch error)`, ARTILLERY_LATENCY_STATS),
+  ...latencyMetricSpecs('latency', `Artillery's ${ARTILLERY_LATENCY_METRIC} (time to first byte after the request was written; ms resolution, ~1% sketch error)`, ARTILLERY_LATENCY_STATS),
   ...latencyMetricSpecs('latency.total', `Artillery's ${ARTILLERY_TOTAL_METRIC} (the whole exchange: connect, wait, download; from the actual send; ms, ~1% sketch error)`, TOTAL_STATS),
   { name: 'errors.rate', dimension: 'ratio', description: 'requests answered with a status their flow does not expect, or not answered at all, over requests sent' },
   { name: 'http.requests', dimension: 'count', description: 'requests Artillery sent' },

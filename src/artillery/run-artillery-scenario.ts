@@ -53,7 +53,7 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     platform: config.platform.platform,
     latency: {
       metric: ARTILLERY_LATENCY_METRIC,
-      measures: 'time to first byte, from the actual send',
+      measures: 'time to first byte after the request was written (connection set-up excluded)',
       resolutionMs: 1,
       relativeError: SKETCH_RELATIVE_ERROR,
       rawHistogram: false,

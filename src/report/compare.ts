@@ -117,7 +117,7 @@ function caveats(a: RunResults, b: RunResults): string[] {
   if (store(a) !== store(b)) out.push(`stores differ (baseline ${store(a)}, current ${store(b)})`);
   if (engines(a) !== engines(b)) {
     out.push(
-      `engines differ (baseline ${engines(a)}, current ${engines(b)}): Artillery's latency is time to first byte from the actual send, ` +
+      `engines differ (baseline ${engines(a)}, current ${engines(b)}): Artillery's latency is time to first byte after the request was written, ` +
         "gauntlet's the whole response from the intended send time — the same metric name measures different things",
     );
   }
