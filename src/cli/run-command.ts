@@ -6,6 +6,7 @@ import { systemClock } from '../clock.ts';
 import { captureEnvironment } from '../measure/environment.ts';
 import { writeReportOutputs } from '../report/outputs.ts';
 import { REPORT_FILE } from '../report/render.ts';
+import { redact, redactText } from '../results/redact.ts';
 import { defaultOutDir, writeResults } from '../results/write.ts';
 import { planRun } from '../runner/plan.ts';
 import { executeRun } from '../runner/run.ts';
@@ -61,10 +62,11 @@ export async function runCommand(args: RawRunArgs, deps: RunCommandDeps = {}): P
   // A scenario that leaves a promise rejected without a handler must not kill the run (and with it the
   // target's clean shutdown and the results measured so far); the runner records it against the scenario.
   const onStray = (reason: unknown): void => {
-    process.stderr.write(`gauntlet: unhandled promise rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+    process.stderr.write(redactText(`gauntlet: unhandled promise rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`));
   };
   process.on('unhandledRejection', onStray);
-  const progress = new ProgressReporter({ isTTY: process.stderr.isTTY, write: (t) => process.stderr.write(t) });
+  // Progress lines quote scenario reasons, which may quote a target's answer: redacted like results.
+  const progress = new ProgressReporter({ isTTY: process.stderr.isTTY, write: (t) => process.stderr.write(redactText(t)) });
   try {
     const results = await executeRun({
       plan,
@@ -96,7 +98,7 @@ export async function runCommand(args: RawRunArgs, deps: RunCommandDeps = {}): P
         (outputs.comparison === null ? '' : `\n${regressions} regression(s) against ${options.baseline?.file ?? 'the baseline'} beyond ${Math.round(outputs.comparison.tolerance * 1000) / 10}% (see the report)`) +
         `${results.interrupted === null ? '' : `\n${results.interrupted}`}\n`,
     );
-    if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify(redact(results), null, 2)}\n`);
     // A regression fails a run that otherwise passed; a worse exit code (3: target) is kept.
     return results.exitCode === EXIT_CODES.ok && regressions > 0 ? EXIT_CODES.failed : results.exitCode;
   } finally {

@@ -1,6 +1,7 @@
 /** Everything a run or `gauntlet report` writes from results: report.md, JUnit XML, the step summary. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { redact } from '../results/redact.ts';
 import type { RunResults } from '../results/schema.ts';
 import { compareRuns } from './compare.ts';
 import type { Comparison } from './compare.ts';
@@ -26,12 +27,14 @@ export interface ReportOutputs {
   readonly comparison: Comparison | null;
 }
 
-/** Renders and writes the report (and JUnit and step summary when asked). */
+/** Renders and writes the report (and JUnit and step summary when asked), from results with their secrets redacted. */
 export async function writeReportOutputs(req: ReportOutputsRequest): Promise<ReportOutputs> {
-  const comparison = req.baseline === undefined ? null : compareRuns(req.baseline.results, req.results, req.baseline.tolerance);
-  const view = buildReportView(req.results, comparison);
+  // A saved results.json may predate redaction, or come from elsewhere: redact what is rendered, whatever its source.
+  const results = redact(req.results);
+  const comparison = req.baseline === undefined ? null : compareRuns(redact(req.baseline.results), results, req.baseline.tolerance);
+  const view = buildReportView(results, comparison);
   await writeCreatingDir(req.reportFile, await renderReport(view, req.templateDir));
-  if (req.junitFile !== undefined) await writeCreatingDir(req.junitFile, renderJUnit(req.results, comparison));
+  if (req.junitFile !== undefined) await writeCreatingDir(req.junitFile, renderJUnit(results, comparison));
   const stepSummaryFile = await appendStepSummary(view, req.env, req.templateDir);
   return { reportFile: req.reportFile, junitFile: req.junitFile ?? null, stepSummaryFile, comparison };
 }

@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_REPORTS_DIR } from '../config/defaults.ts';
+import { redact } from './redact.ts';
 import type { RunResults } from './schema.ts';
 
 export const RESULTS_FILE = 'results.json';
@@ -11,10 +12,10 @@ export function defaultOutDir(at: Date, root: string = DEFAULT_REPORTS_DIR): str
   return path.join(root, at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-'));
 }
 
-/** Writes results.json into `outDir` (created if needed); returns its path. */
+/** Writes results.json into `outDir` (created if needed), secrets redacted; returns its path. */
 export async function writeResults(outDir: string, results: RunResults): Promise<string> {
   await mkdir(outDir, { recursive: true });
   const file = path.join(outDir, RESULTS_FILE);
-  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify(redact(results), null, 2)}\n`);
   return file;
 }

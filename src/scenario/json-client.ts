@@ -5,6 +5,7 @@ import { LOAD_DEFAULTS } from '../load/defaults.ts';
 import { classifyError } from '../load/errors.ts';
 import type { ErrorKind } from '../load/errors.ts';
 import { undiciMaxResponseSize } from '../load/transport.ts';
+import { rememberSecret } from '../results/redact.ts';
 
 /** Connections per origin for fixture and oracle traffic. */
 export const JSON_CLIENT_CONNECTIONS = 32;
@@ -100,7 +101,10 @@ export class JsonClient {
    */
   async send(req: JsonRequest): Promise<JsonResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-    if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
+    if (req.token !== undefined) {
+      rememberSecret(req.token);
+      headers.authorization = `Bearer ${req.token}`;
+    }
     let body: string | null = null;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);
@@ -120,6 +124,7 @@ export class JsonClient {
       });
       const flat = flattenHeaders(res.headers);
       const parsed = parseBody(what, res.statusCode, await res.body.text(), flat['content-type']);
+      rememberHandedOutToken(parsed);
       if (res.statusCode >= 500) this.#errors += 1;
       return { status: res.statusCode, headers: flat, body: parsed, instanceId: flat['x-instance-id'] ?? null };
     } catch (error) {
@@ -136,6 +141,13 @@ export class JsonClient {
   async close(): Promise<void> {
     await this.#agent.close();
   }
+}
+
+/** A target hands tokens out as `{"token": ...}` (POST /users): remembered, so they are redacted wherever they show up later. */
+function rememberHandedOutToken(body: unknown): void {
+  if (typeof body !== 'object' || body === null) return;
+  const token: unknown = (body as { token?: unknown }).token;
+  if (typeof token === 'string') rememberSecret(token);
 }
 
 function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
