@@ -136,11 +136,14 @@ function countStatuses(results: readonly ScenarioResult[]): Record<ScenarioStatu
 
 /** Any HTTP answer proves the target is there; a connection failure is exit 3 before any load is sent. */
 async function probeTarget(url: string, signal: AbortSignal): Promise<void> {
+  const timeout = AbortSignal.timeout(TARGET_PROBE_TIMEOUT_MS);
   try {
-    const res = await request(url, { method: 'GET', signal: AbortSignal.any([signal, AbortSignal.timeout(TARGET_PROBE_TIMEOUT_MS)]) });
+    const res = await request(url, { method: 'GET', signal: AbortSignal.any([signal, timeout]) });
     await res.body.dump();
   } catch (error) {
-    throw new TargetUnavailableError(`the target ${url} could not be reached: ${error instanceof Error ? error.message : String(error)}`);
+    // A timeout here is a listener that takes connections but never answers: say that, not "aborted".
+    const why = timeout.aborted ? `GET ${url} got no answer within ${TARGET_PROBE_TIMEOUT_MS} ms (is it an HTTP server, and healthy?)` : error instanceof Error ? error.message : String(error);
+    throw new TargetUnavailableError(`the target ${url} could not be reached: ${why}`);
   }
 }
 

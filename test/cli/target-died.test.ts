@@ -10,7 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/exit-codes.ts';
 import type { RunResults } from '../../src/results/schema.ts';
 import { runGauntlet } from '../helpers/run-cli.ts';
-import { answer, resetOnRequest, startDyingServer, startRawServer } from '../load/helpers/misbehaving-servers.ts';
+import { answer, neverAnswer, resetOnRequest, startDyingServer, startRawServer } from '../load/helpers/misbehaving-servers.ts';
+import { TARGET_PROBE_TIMEOUT_MS } from '../../src/runner/run.ts';
 import type { MisbehavingServer } from '../load/helpers/misbehaving-servers.ts';
 
 const FIXTURES = new URL('../fixtures/dying-target-scenarios', import.meta.url).pathname;
@@ -93,5 +94,19 @@ describe('gauntlet run --target, the target dies', () => {
     const load = results.scenarios[0]?.loadRuns[0];
     expect(load?.errors).toBeGreaterThan(0);
     expect((load?.completed ?? 0) - (load?.errors ?? 0)).toBe(answerFirst - 1);
+  }, TEST_TIMEOUT_MS);
+});
+
+describe('gauntlet run --target, the target accepts connections but never answers', () => {
+  it('exit 3 once the reachability check times out, saying what it saw; no load is sent', async () => {
+    server = await startRawServer(neverAnswer);
+    const t0 = performance.now();
+    const run = await runGauntlet(['run', '--scenarios-dir', FIXTURES, '--scenario', 'fixture-quick-load', '--profile', 'smoke', '--target', server.origin, '--out', join(out, 'silent')], { timeoutMs: CLI_TIMEOUT_MS });
+    const elapsedMs = performance.now() - t0;
+    expect(run.code, run.stderr).toBe(EXIT_CODES.target);
+    expect(run.stderr).toContain(`got no answer within ${TARGET_PROBE_TIMEOUT_MS} ms`);
+    expect(elapsedMs).toBeGreaterThanOrEqual(TARGET_PROBE_TIMEOUT_MS);
+    expect(elapsedMs).toBeLessThan(TARGET_PROBE_TIMEOUT_MS + 15_000);
+    expect(server.requests()).toBe(1);
   }, TEST_TIMEOUT_MS);
 });
