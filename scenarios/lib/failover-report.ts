@@ -36,7 +36,7 @@ export const FAILOVER_METRICS: readonly MetricSpec[] = [
   { name: 'writes.in_doubt_applied', dimension: 'count', description: 'of those, the ones the read-back shows applied' },
   { name: 'acked.lost', dimension: 'count', description: 'acknowledged writes not read back' },
   { name: 'duplicates', dimension: 'count', description: 'client keys applied twice, or refused as already applied when sent once' },
-  { name: 'phantoms', dimension: 'count', description: 'writes read back that no backend received, the service refused, or nobody sent' },
+  { name: 'refused.visible', dimension: 'count', description: 'writes read back that no backend received, the service refused, or nobody sent' },
   { name: 'conservation.violations', dimension: 'count', description: 'accounts whose balance disagrees with the ledger, plus 1 if the total changed' },
   ...PHASES.flatMap((phase) => latencyMetricSpecs(`latency.${phase}`, `2xx latency (not held) of requests due ${phase === 'outage' ? 'while the instance was down' : `${phase} the outage`}`, PHASE_STATS)),
 ];
@@ -70,7 +70,7 @@ export function failoverOutput(input: FailoverReportInput, checks: ScenarioOutpu
     'writes.in_doubt_applied': v.rows.reduce((s, r) => s + r.inDoubtApplied, 0),
     'acked.lost': v.lost,
     duplicates: v.duplicates,
-    phantoms: v.phantoms,
+    'refused.visible': v.phantoms,
     'conservation.violations': v.conservationViolations,
   };
   if (f.deadRoutingBalancerMs !== null) metrics['dead_routing.balancer_ms'] = f.deadRoutingBalancerMs;

@@ -75,7 +75,7 @@ const definition: ScenarioDefinition<FailoverParams> = {
     },
   },
   metrics: FAILOVER_METRICS,
-  thresholds: ['acked.lost == 0', 'duplicates == 0', 'phantoms == 0', 'conservation.violations == 0', 'before.errors == 0', 'after.errors == 0', 'recovery.ms < 2s'],
+  thresholds: ['acked.lost == 0', 'duplicates == 0', 'refused.visible == 0', 'conservation.violations == 0', 'before.errors == 0', 'after.errors == 0', 'recovery.ms < 2s'],
   describe: (p) =>
     `${p.ratePerSec}/s open-model load (3 in 7 writes: families, invitations, transfers; ${Math.round(p.slowWriteShare * 100)}% of writes held ${p.slowWriteDelayMs} ms after commit) ` +
     `through the balancer over ${p.instances} instances; after ${p.beforeMs / 1000} s one is killed with SIGKILL, ${p.outageMs / 1000} s later restarted on its port; ` +
