@@ -87,10 +87,13 @@ export function importArtilleryReport(text: string): ImportOutcome {
   };
 }
 
-/** A series of fewer periods says nothing over time (a smoke run has one). */
-const MIN_SERIES_PERIODS = 2;
+/**
+ * A series of fewer periods says nothing over time: Artillery's periods are 10 s windows of the
+ * wall clock, so a short run has one or two, the first and last cut short.
+ */
+const MIN_SERIES_PERIODS = 3;
 /** The per-period figures kept as a series: what compare can test across periods, and the report charts. */
-const SERIES_METRICS = ['latency.p50', 'latency.p99', 'errors.rate', 'http.request_rate'];
+const SERIES_METRICS = ['latency.p50', 'latency.p99', 'errors.rate'];
 
 function seriesPoint(p: Period, t0: number): SeriesPoint {
   const values = periodMetrics(p);

@@ -93,7 +93,8 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
       series: imported === undefined || imported.series.length === 0 ? {} : { artillery: imported.series },
       // No load-run summary: Artillery does not judge its own schedule, so nothing could say it kept up.
       loadRuns: [],
-      tables: imported === undefined ? {} : { ...imported.tables },
+      // Empty tables (no errors, say) are left out rather than rendered as headers over nothing.
+      tables: imported === undefined ? {} : Object.fromEntries(Object.entries(imported.tables).filter(([, rows]) => rows.length > 0)),
       notes,
       harness,
       engine,

@@ -33,7 +33,7 @@ function report(): unknown {
     period: 0,
   };
   const period = (at: number, p99: number) => ({ ...aggregate, summaries: { 'http.response_time': summary(p99) }, firstMetricAt: at, lastMetricAt: at + 900 });
-  return { aggregate, intermediate: [period(1_000, 30), period(11_000, 50)] };
+  return { aggregate, intermediate: [period(1_000, 30), period(11_000, 50), period(21_000, 40)] };
 }
 
 describe("importing Artillery's JSON report", () => {
@@ -60,7 +60,14 @@ describe("importing Artillery's JSON report", () => {
       { endpoint: 'POST /families', responses: 84, codes: '201: 80, 500: 4', errors: 0, p50Ms: 3, p95Ms: 8, p99Ms: 40, maxMs: 45 },
       { endpoint: 'POST /families (race)', responses: 15, codes: '409: 15', errors: 1, p50Ms: null, p95Ms: null, p99Ms: null, maxMs: null },
     ]);
-    expect(series.map((p) => [p.x, p['latency.p99']])).toEqual([[0, 30], [10, 50]]);
+    expect(series.map((p) => [p.x, p['latency.p99']])).toEqual([[0, 30], [10, 50], [20, 40]]);
+  });
+
+  it('keeps no series of fewer than three periods (a short run\'s are cut-off windows)', () => {
+    const twoPeriods = report() as { intermediate: unknown[] };
+    twoPeriods.intermediate = twoPeriods.intermediate.slice(0, 2);
+    const outcome = importArtilleryReport(JSON.stringify(twoPeriods));
+    expect(outcome.ok && outcome.report.series).toEqual([]);
   });
 
   it('reports no latency when nothing was answered, so latency thresholds read "not measured"', () => {
