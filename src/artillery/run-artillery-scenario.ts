@@ -16,6 +16,7 @@ import { buildArtilleryExport, writeArtilleryExport } from './export-script.ts';
 import { ARTILLERY_LATENCY_METRIC, ARTILLERY_METRIC_SPECS, importArtilleryReport } from './import-report.ts';
 import type { ImportedReport } from './import-report.ts';
 import type { ArtilleryInstall } from './locate-artillery.ts';
+import { ArtilleryConsoleCounts } from './console-counts.ts';
 import { artilleryArgv } from './platform-args.ts';
 import type { PlatformOptions } from './platform-args.ts';
 import { spawnArtillery } from './spawn-artillery.ts';
@@ -122,7 +123,16 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     const script = await writeArtilleryExport(dir, buildArtilleryExport(traffic, { target: deps.session.view().url, origin: `${definition.id} (${deps.profile})` }));
     const report = path.join(dir, ARTILLERY_REPORT_FILE);
     deps.onPhase(`artillery ${config.platform.platform}`);
-    const outcome = await spawnArtillery({ install: config.install, argv: artilleryArgv(config.platform, { script, report }), cwd: dir, logFile: path.join(dir, ARTILLERY_LOG_FILE), signal });
+    const live = new ArtilleryConsoleCounts();
+    deps.onCounts?.(() => live.counts);
+    const outcome = await spawnArtillery({
+      install: config.install,
+      argv: artilleryArgv(config.platform, { script, report }),
+      cwd: dir,
+      logFile: path.join(dir, ARTILLERY_LOG_FILE),
+      signal,
+      onStdout: (text) => live.push(text),
+    });
     harness = monitor.stop();
     const logHint = `Artillery's output: ${path.join(dir, ARTILLERY_LOG_FILE)}`;
     if (outcome.cancelled) {

@@ -24,6 +24,8 @@ export interface SpawnRequest {
   readonly signal: AbortSignal;
   /** Extra environment (e.g. cloud credentials the user exported are inherited anyway). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Receives Artillery's stdout as it comes (for live counts). */
+  readonly onStdout?: (text: string) => void;
 }
 
 export interface SpawnOutcome {
@@ -55,7 +57,10 @@ export function spawnArtillery(req: SpawnRequest): Promise<SpawnOutcome> {
       log.write(chunk);
       tail = (tail + chunk.toString()).slice(-TAIL_CHARS);
     };
-    child.stdout.on('data', keep);
+    child.stdout.on('data', (chunk: Buffer) => {
+      keep(chunk);
+      req.onStdout?.(chunk.toString());
+    });
     child.stderr.on('data', keep);
     let cancelled = false;
     let killTimer: NodeJS.Timeout | undefined;

@@ -33,15 +33,16 @@ afterAll(async () => {
 });
 
 /** Runs family-creation (smoke, PARAMS_OVERRIDE) under the Artillery engine against `url`. */
-async function runFamilyCreation(url: string, dir: string, thresholdArgs: readonly string[] = []): Promise<{ result: ScenarioResult; params: ScenarioParams }> {
+async function runFamilyCreation(url: string, dir: string, thresholdArgs: readonly string[] = []): Promise<{ result: ScenarioResult; params: ScenarioParams; live: () => { requests: number; errors: number } }> {
   const artillery = planArtilleryRun({ catalog: await loadCatalog(), suite: 'all', scenarioIds: ['family-creation'], profile: 'smoke', thresholdArgs });
   const planned = artillery.plan[0];
   if (planned === undefined) throw new Error('nothing planned');
   const params = { ...planned.params, ...PARAMS_OVERRIDE };
   const run = artilleryScenarioRunner({ install: requireArtillery(), platform: { platform: 'local', count: undefined, region: undefined }, outDir: dir, unavailable: artillery.unavailable, droppedDefaults: artillery.droppedDefaults });
   const session = await openTargetSession({ kind: 'external', url });
-  const outcome = await run({ ...planned, params }, { session, profile: 'smoke', clock: systemClock, signal: new AbortController().signal, runTag: 'art', onPhase: () => undefined });
-  return { result: outcome.result, params };
+  let live = (): { requests: number; errors: number } => ({ requests: -1, errors: -1 });
+  const outcome = await run({ ...planned, params }, { session, profile: 'smoke', clock: systemClock, signal: new AbortController().signal, runTag: 'art', onPhase: () => undefined, onCounts: (read) => (live = read) });
+  return { result: outcome.result, params, live };
 }
 
 function countOf(result: ScenarioResult, table: string, key: string, value: string): number {
@@ -70,7 +71,7 @@ describe('Artillery on the local platform', () => {
     });
     try {
       const started = Date.now();
-      const { result, params } = await runFamilyCreation(service.url, join(out, 'good'));
+      const { result, params, live } = await runFamilyCreation(service.url, join(out, 'good'));
       const creators = countOf(result, 'flows', 'flow', 'creator');
       const racers = countOf(result, 'flows', 'flow', 'racer');
       const attempts = Number(params.raceAttempts);
@@ -86,6 +87,8 @@ describe('Artillery on the local platform', () => {
       // The limit held in every race: one creation each up to the limit, the rest 409 family_limit.
       expect(endpoint(result, 'POST /families (race)')).toBe(`201: ${racers * headroom}, 409: ${racers * (attempts - headroom)}`);
       expect(result.metrics['errors.rate']).toBe(0);
+      // The progress line's counts, read from Artillery's console, end at the report's total.
+      expect(live()).toEqual({ requests: result.metrics['http.requests'], errors: 0 });
       expect(result.metrics['http.requests']).toBe(creators * 3 + racers * (1 + (familyLimit - headroom) + attempts + 1));
       const p99 = result.metrics['latency.p99'] ?? NaN;
       expect(p99).toBeGreaterThanOrEqual(result.metrics['latency.p50'] ?? Infinity);
