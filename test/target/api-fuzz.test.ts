@@ -13,7 +13,7 @@ import {
 import { storeWith } from '../scenarios/helpers/scenario-harness.ts';
 
 /** Cases per `npm test` run, over all routes: a few thousand, ~5 s here and well under 30 s on a loaded 2-core box. */
-export const DEFAULT_FUZZ_RUNS = 4_200;
+const DEFAULT_FUZZ_RUNS = 4_200;
 
 const totalRuns = Number(process.env.FUZZ_RUNS ?? DEFAULT_FUZZ_RUNS);
 const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
