@@ -5,8 +5,8 @@
  * instance serves again, latency before / during / after. Checked by reading everything back:
  * acknowledged writes are there, once; nothing refused is; tokens are conserved.
  */
-import { arrivalsBefore, intendedSendMs, LOAD_DEFAULTS } from '../../src/load/index.ts';
-import type { ArrivalSchedule } from '../../src/load/index.ts';
+import { arrivalsBefore, intendedSendMs, LOAD_DEFAULTS, SATURATION_BOUNDS } from '../../src/load/index.ts';
+import type { ArrivalSchedule, SaturationBounds } from '../../src/load/index.ts';
 import { sleep } from '../../src/clock.ts';
 import type { ScenarioContext } from '../../src/scenario/context-types.ts';
 import type { ScenarioDefinition, ScenarioOutput } from '../../src/scenario/definition.ts';
@@ -52,6 +52,14 @@ export const DEAD_ROUTING_BOUND_MS = 1_000;
 const INITIAL_BALANCE = 1_000_000;
 /** The workload's admins create hundreds of families each; the per-user limit is not what is measured. */
 const FAMILY_LIMIT_NEVER_REACHED = 1_000_000;
+/**
+ * Self-check bounds of the run. Restarting an instance forks and loads a Node process on the same
+ * cores as the generator, which stalls its sends by tens of ms around the restart on a 2-core box;
+ * that lateness is counted in the latency from intended send times, and is far below what the
+ * scenario judges (routing within a second, recovery, the data read back). Past 50 ms at p99 the
+ * generator itself was the bottleneck (the bound the horizontal-scaling test uses for the same reason).
+ */
+export const FAILOVER_SATURATION_BOUNDS: SaturationBounds = { ...SATURATION_BOUNDS, maxLatenessP99Ms: 50 };
 /** Reads per instance before the load, so the first measured requests do not pay for JIT compilation. */
 const WARMUP_READS_PER_INSTANCE = 20;
 
@@ -62,7 +70,7 @@ const definition: ScenarioDefinition<FailoverParams> = {
   objective: 'An instance killed under load costs only the requests it held: the balancer stops routing to it at once, takes it back after restart, and no acknowledged write is lost or applied twice.',
   profiles: {
     smoke: {
-      instances: 2, ratePerSec: 100, beforeMs: 1_000, outageMs: 1_500, restartAllowanceMs: 4_000, afterMs: 1_500, families: 3, members: 2,
+      instances: 2, ratePerSec: 100, beforeMs: 1_000, outageMs: 1_500, restartAllowanceMs: 3_000, afterMs: 1_500, families: 3, members: 2,
       slowWriteShare: 0.25, slowWriteDelayMs: 300, deadRoutingBoundMs: DEAD_ROUTING_BOUND_MS, connections: 64,
     },
     standard: {
@@ -130,6 +138,7 @@ async function run(ctx: ScenarioContext, p: FailoverParams): Promise<ScenarioOut
     end: { durationMs },
     request: (index) => capture.register(planOp(index, fixtures, shape)),
     clock: ctx.clock,
+    saturationBounds: FAILOVER_SATURATION_BOUNDS,
   });
   // An object, not `let`s: the compiler cannot see the fault sequence set them between awaits.
   const marks: { killAt: number; restartAt: number | null; readyAt: number | null } = { killAt: Number.NaN, restartAt: null, readyAt: null };
@@ -196,6 +205,6 @@ function notes(p: FailoverParams, failedReads: number, samples: number): string[
     'a write whose connection the dead instance reset is "in doubt": it may or may not have committed; the read-back decides, and it may be there at most once. A balancer that retried it elsewhere would apply it twice',
     `phases: errors count by when the request ended, latency by when it was due; "after" starts when the restarted process reported ready (its start, a tsx compile on a busy machine, is restart.ms)`,
     `balancer-side figures come from GET /_balancer/stats every ${STATS_SAMPLE_MS} ms (${samples} samples${failedReads > 0 ? `, ${failedReads} reads failed` : ''}): their resolution is that interval; the client-side ones are exact`,
-    'the generator, the balancer and the instances share this machine\'s cores, and SQLite takes one writer at a time: latency includes that queueing, and the restart competes with the load for CPU',
+    'the generator, the balancer and the instances share this machine\'s cores, and SQLite takes one writer at a time: latency includes that queueing, and the restart competes with the load for CPU (so the generator may send up to 50 ms late at p99 here before its run counts as saturated, not 5 ms)',
   ];
 }

@@ -141,7 +141,8 @@ describe('instance-failure scenario', () => {
     ): Promise<ScenarioResult> => {
       const { config, instances } = serviceConfigFor(scenario, params);
       deployment = await startInProcessFailover({ instances, config, ...broken });
-      return runScenarioWithSession(scenario, deployment.session, { params: { restartAllowanceMs: 0, ...overrides } });
+      // Shorter phases than smoke's: nothing here waits for a process to start.
+      return runScenarioWithSession(scenario, deployment.session, { params: { restartAllowanceMs: 0, beforeMs: 600, afterMs: 800, ...overrides } });
     };
     const expectPassed = (result: ScenarioResult, prefixes: readonly string[]): void => {
       for (const prefix of prefixes) expect(findCheck(result, prefix).passed, prefix).toBe(true);
