@@ -3,13 +3,15 @@
 // whose router skips the membership check on one route.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_ADMISSION } from '../../target/config.ts';
 import { Router, type RouteMatch } from '../../target/service/router.ts';
 import type { RouteDef, UserCall } from '../../target/service/routes.ts';
 import { AUTHZ_MATRIX, renderMatrixTable, runMatrix, wrongCells } from './helpers/authz-matrix.ts';
 import { serviceRouteTable } from './helpers/fuzz-target.ts';
 import { startService, tempDb, type RunningService, type TempDb } from './helpers/service-harness.ts';
 
-const GENEROUS = { rateLimit: { limit: 1_000_000, windowMs: 60_000 }, familyLimit: 1_000_000 };
+// No rate limit, family limit or lag-based shedding (a loaded CI box): the status must be the authorization's alone.
+const GENEROUS = { rateLimit: { limit: 1_000_000, windowMs: 60_000 }, familyLimit: 1_000_000, admission: { ...DEFAULT_ADMISSION, lagTargetMs: 0 } };
 let db: TempDb;
 let running: RunningService;
 
