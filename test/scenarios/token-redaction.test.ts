@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDACTED } from '../../src/results/redact.ts';
+import { DEFAULT_ADMISSION } from '../../target/config.ts';
 import { runGauntlet, type CliRun } from '../helpers/run-cli.ts';
 import { startService, tempDb, type RunningService, type TempDb } from '../target/helpers/service-harness.ts';
 import { storeWith } from './helpers/scenario-harness.ts';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   db = await tempDb();
   service = await startService({
     dbPath: db.path,
-    config: { rateLimit: { limit: 1_000_000, windowMs: 60_000 } },
+    config: { rateLimit: { limit: 1_000_000, windowMs: 60_000 }, admission: { ...DEFAULT_ADMISSION, lagTargetMs: 0 } },
     log: (line) => logs.push(line),
     wrapStore: (store) => storeWith(store, { listLedger: () => Promise.reject(new Error(`ledger read failed for Authorization: Bearer ${tokenForTheLog}`)) }),
   });
