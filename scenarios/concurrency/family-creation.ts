@@ -147,6 +147,9 @@ async function run(ctx: ScenarioContext, p: FamilyCreationParams): Promise<Scena
   };
 }
 
+/** Most connections the Artillery export opens: enough for the smoke burst, well under a default 1024-descriptor limit. */
+const ARTILLERY_POOL_MAX = 256;
+
 /**
  * Every virtual user arrives within one second (Artillery has no barrier): creators sign up, create
  * a family under one of the shared names and read it back; racers fill their families up to
@@ -173,6 +176,9 @@ function artilleryTraffic(p: FamilyCreationParams): ArtilleryTraffic {
   };
   return {
     phases: [{ name: 'release', durationSec: 1, arrivalCount: p.creators + p.racers }],
+    // Shared connections, as many as requests can be in flight (bounded): with Artillery's one per
+    // virtual user, a racer's parallel creations would queue on its single socket and never race.
+    connectionPool: Math.min(ARTILLERY_POOL_MAX, burstSize(p)),
     flows: p.racers > 0 && p.creators > 0 ? [creator, racer] : p.racers > 0 ? [racer] : [creator],
     notExported:
       'the oracle (every family read back: unique IDs and sbd usernames, the lowest-free suffix rule, the family limit per owner) needs gauntlet\'s record of who created what; ' +

@@ -60,7 +60,7 @@ export function buildArtilleryExport(traffic: ArtilleryTraffic, options: ExportO
     target: options.target,
     phases: traffic.phases.map(phaseJson),
     // extendedMetrics adds http.total (the whole exchange) beside http.response_time (time to first byte).
-    http: { timeout: ARTILLERY_HTTP_TIMEOUT_SEC, extendedMetrics: true },
+    http: { timeout: ARTILLERY_HTTP_TIMEOUT_SEC, extendedMetrics: true, ...(traffic.connectionPool === undefined ? {} : { pool: traffic.connectionPool }) },
     plugins: {
       [METRICS_BY_ENDPOINT_PLUGIN]: { useOnlyRequestNames: true },
       // Silent: failed expectations are counted (plugins.expect.failed), not printed per request.
@@ -102,6 +102,9 @@ function requestJson(step: Extract<TrafficStep, { kind: 'request' }>): Artillery
 function validateTraffic(traffic: ArtilleryTraffic): void {
   if (traffic.phases.length === 0) throw new RangeError('Artillery traffic needs at least one phase');
   if (traffic.flows.length === 0) throw new RangeError('Artillery traffic needs at least one flow');
+  if (traffic.connectionPool !== undefined && !(Number.isInteger(traffic.connectionPool) && traffic.connectionPool >= 1)) {
+    throw new RangeError(`connectionPool must be a whole number >= 1, got ${traffic.connectionPool}`);
+  }
   for (const phase of traffic.phases) {
     // Artillery reads a fractional duration as milliseconds-parsable text only; whole seconds keep it exact.
     if (!Number.isInteger(phase.durationSec) || phase.durationSec < 1) throw new RangeError(`phase '${phase.name}': durationSec must be a whole number >= 1, got ${phase.durationSec}`);

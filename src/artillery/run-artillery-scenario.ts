@@ -147,7 +147,7 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     const imported = importArtilleryReport(text);
     if (!imported.ok) return { result: finish('errored', [`${imported.error} (${report})`]), targetDied: death.message };
     const r = imported.report;
-    const notes = notesFor(engine, traffic.notExported, config.droppedDefaults.get(definition.id) ?? [], dir);
+    const notes = notesFor(engine, traffic, config.droppedDefaults.get(definition.id) ?? [], dir);
     const provisional = finish('passed', [], r, notes);
     const reasons = provisional.thresholds
       .filter((t) => t.state !== 'passed')
@@ -164,12 +164,14 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
   }
 }
 
-function notesFor(engine: EngineInfo, notExported: string, dropped: readonly string[], dir: string): string[] {
+function notesFor(engine: EngineInfo, traffic: ArtilleryTraffic, dropped: readonly string[], dir: string): string[] {
+  const connections =
+    traffic.connectionPool === undefined ? 'each on a connection of its own' : `all sharing a pool of ${traffic.connectionPool} connections (so one user's parallel requests race)`;
   return [
     `measured by Artillery ${engine.version} (${engine.platform}): latency is ${engine.latency.metric}, ${engine.latency.measures}, in whole ms with ~${engine.latency.relativeError * 100}% sketch error, ` +
       'not corrected for coordinated omission, and no raw histogram is kept (compare uses summaries and per-period series)',
-    `Artillery starts new virtual users per second, each on a new connection, running its flow; gauntlet's own engine sends requests at a rate over kept-alive connections`,
-    `only the traffic was exported, not the checks: ${notExported}`,
+    `Artillery starts new virtual users per second, ${connections}, each running its flow; gauntlet's own engine sends requests at a rate over kept-alive connections`,
+    `only the traffic was exported, not the checks: ${traffic.notExported}`,
     ...(engine.unavailableMetrics.length === 0 ? [] : [`unavailable under Artillery (gauntlet's engine only): ${engine.unavailableMetrics.join(', ')}`]),
     ...(dropped.length === 0 ? [] : [`default thresholds not evaluated (their metric is unavailable under Artillery): ${dropped.join('; ')}`]),
     `the script, its processor, Artillery's report and log: ${dir}`,

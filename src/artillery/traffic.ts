@@ -57,6 +57,11 @@ export interface ArtilleryTraffic {
   readonly phases: readonly TrafficPhase[];
   readonly flows: readonly TrafficFlow[];
   /**
+   * Connections shared by all virtual users (Artillery's `http.pool`). Absent: Artillery's default,
+   * one connection per virtual user — on which a `parallel` step queues, so a race needs a pool.
+   */
+  readonly connectionPool?: number;
+  /**
    * What the export leaves out, said to the user on export: the checks that need gauntlet's own
    * bookkeeping (reading everything back, per-node counts, ...) run only under gauntlet's engine.
    */

@@ -58,14 +58,26 @@ describe('Artillery on the local platform', () => {
   it('the exported family-creation flows create exactly the families they should, read from the store', async () => {
     const familyLimit = 3;
     let created = 0;
+    // Held briefly, so creations that reach the store together overlap: a racer's parallel step must.
+    const holdMs = 30;
+    const inFlight = new Map<string, number>();
+    let mostInFlightForOneOwner = 0;
     const service = await startServiceInTest({
       config: { familyLimit, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED, windowMs: 60_000 } },
       wrap: (inner: Store) =>
         storeWith(inner, {
           createFamily: async (input, ctx) => {
-            const family = await inner.createFamily(input, ctx);
-            created += 1;
-            return family;
+            const now = (inFlight.get(input.ownerId) ?? 0) + 1;
+            inFlight.set(input.ownerId, now);
+            mostInFlightForOneOwner = Math.max(mostInFlightForOneOwner, now);
+            try {
+              await new Promise((resolve) => setTimeout(resolve, holdMs));
+              const family = await inner.createFamily(input, ctx);
+              created += 1;
+              return family;
+            } finally {
+              inFlight.set(input.ownerId, (inFlight.get(input.ownerId) ?? 1) - 1);
+            }
           },
         }),
     });
@@ -82,6 +94,8 @@ describe('Artillery on the local platform', () => {
       expect(racers).toBeGreaterThan(0);
       // Every creator created one family; every racer exactly up to the limit, however its race went.
       expect(created).toBe(creators + racers * familyLimit);
+      // The races were races: one owner's creations were at the store at the same time.
+      expect(mostInFlightForOneOwner).toBeGreaterThanOrEqual(2);
       // Captures worked: each creator read its own new family back with its own token.
       expect(endpoint(result, 'GET /families/:id')).toBe(`200: ${creators}`);
       // The limit held in every race: one creation each up to the limit, the rest 409 family_limit.

@@ -90,6 +90,7 @@ describe('export-artillery', () => {
     expect(parsed.config.phases).toEqual(expected?.phases);
     expect(Object.fromEntries(parsed.scenarios.map((s) => [s.name, shape(s.flow)]))).toEqual(expected?.flows);
     expect(parsed.config.http).toMatchObject({ extendedMetrics: true });
+    expect((parsed.config.http as Json).pool).toBe(id === 'family-creation' ? 76 : undefined);
     expect(parsed.config.plugins).toMatchObject({ 'metrics-by-endpoint': { useOnlyRequestNames: true }, expect: {} });
   });
 
