@@ -1,4 +1,5 @@
 /** `gauntlet compare <baseline.json> <current.json>`: the comparison as Markdown on stdout; exit 1 on a regression. */
+import { redactText } from '../results/redact.ts';
 import { EXIT_CODES, UsageError } from '../exit-codes.ts';
 import { compareRuns } from '../report/compare.ts';
 import { comparisonView } from '../report/comparison-view.ts';
@@ -24,10 +25,11 @@ export async function compareCommand(args: CompareArgs): Promise<number> {
   const baseline = await load(args.baseline, 'baseline');
   const current = await load(args.current, 'current');
   const comparison = compareRuns(baseline, current, tolerance);
-  const markdown = await renderPartial('comparison', comparisonView(comparison), args.templateDir);
+  // Files written before redaction existed may still hold tokens: nothing leaves this command unredacted.
+  const markdown = redactText(await renderPartial('comparison', comparisonView(comparison), args.templateDir));
   if (args.out === undefined) process.stdout.write(markdown);
   else await writeCreatingDir(args.out, markdown);
-  if (args.junit !== undefined) await writeCreatingDir(args.junit, renderJUnit(current, comparison));
+  if (args.junit !== undefined) await writeCreatingDir(args.junit, redactText(renderJUnit(current, comparison)));
   const n = comparison.regressionCount;
   process.stderr.write(
     `${n === 0 ? 'no regression' : `${n} regression(s)`} beyond ${Math.round(tolerance * 1000) / 10}% between ${args.baseline} and ${args.current}` +

@@ -13,6 +13,7 @@ import { exportArtilleryCommand } from './export-artillery-command.ts';
 import { ARTILLERY_PLATFORMS, DEFAULT_ARTILLERY_PLATFORM } from '../artillery/platform-args.ts';
 import { DEFAULT_EXPORT_TARGET } from '../artillery/target-hint.ts';
 import { DEFAULT_ENGINE, ENGINES } from './run-options.ts';
+import { redactText } from '../results/redact.ts';
 
 const STORE_CHOICES: readonly StoreChoice[] = ['auto', 'mongo', 'sqlite'];
 
@@ -159,7 +160,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof UsageError || error instanceof TargetUnavailableError) {
-      process.stderr.write(`gauntlet: ${error.message}\n`);
+      process.stderr.write(`gauntlet: ${redactText(error.message)}\n`);
       return error.exitCode;
     }
     throw error;
