@@ -28,7 +28,8 @@ export interface WriteRow {
   readonly rejected: number;
   readonly lost: number;
   readonly duplicates: number;
-  readonly phantoms: number;
+  /** Read back though no backend received it, the service refused it, or nobody sent it. */
+  readonly refusedVisible: number;
 }
 
 export interface WriteVerdict {
@@ -36,7 +37,7 @@ export interface WriteVerdict {
   readonly rows: readonly WriteRow[];
   readonly lost: number;
   readonly duplicates: number;
-  readonly phantoms: number;
+  readonly refusedVisible: number;
   readonly conservationViolations: number;
 }
 
@@ -45,7 +46,7 @@ type Counts = { -readonly [K in keyof Omit<WriteRow, 'kind'>]: number };
 export function judgeWrites(answers: readonly CapturedAnswer[], readBack: ReadBack, before: Balances, after: Balances): WriteVerdict {
   const lost: string[] = [];
   const duplicates: string[] = [];
-  const phantoms: string[] = [];
+  const visible: string[] = [];
   const counts = new Map<WriteKind, Counts>(WRITE_KINDS.map((k) => [k, emptyCounts()]));
   const sentKeys = new Map<WriteKind, Set<string>>(WRITE_KINDS.map((k) => [k, new Set<string>()]));
   for (const a of answers) {
@@ -64,8 +65,8 @@ export function judgeWrites(answers: readonly CapturedAnswer[], readBack: ReadBa
       lost.push(`${what} was acknowledged as ${verdict.ackedId ?? '(no id)'} but ${ids.length === 0 ? 'is not read back' : `reads back as ${ids.join(', ')}`}`);
     }
     if ((verdict.delivery === 'not-delivered' || verdict.delivery === 'rejected') && ids.length > 0) {
-      c.phantoms += 1;
-      phantoms.push(`${what} was answered ${verdict.errorDetail ?? '?'} but is read back as ${ids.join(', ')}`);
+      c.refusedVisible += 1;
+      visible.push(`${what} was answered ${verdict.errorDetail ?? '?'} but is read back as ${ids.join(', ')}`);
     }
     if (verdict.delivery === 'in-doubt' && ids.length > 0) c.inDoubtApplied += 1;
     if (verdict.delivery === 'conflict') {
@@ -80,8 +81,8 @@ export function judgeWrites(answers: readonly CapturedAnswer[], readBack: ReadBa
     for (const [key, ids] of readBack.found.get(kind) ?? []) {
       if (sentKeys.get(kind)?.has(key) === true) continue;
       const c = counts.get(kind);
-      if (c !== undefined) c.phantoms += 1;
-      phantoms.push(`${kind} ${key} is read back (${ids.join(', ')}) but was never sent`);
+      if (c !== undefined) c.refusedVisible += 1;
+      visible.push(`${kind} ${key} is read back (${ids.join(', ')}) but was never sent`);
     }
   }
   const conservation = judgeConservation(readBack.ledger, {
@@ -95,13 +96,13 @@ export function judgeWrites(answers: readonly CapturedAnswer[], readBack: ReadBa
     checks: [
       check('every acknowledged write is read back', 0, lost),
       check('no write is applied twice (each carries a unique client key)', 0, duplicates),
-      check('nothing is applied that no backend received or the service refused', 0, phantoms),
+      check('nothing is applied that no backend received or the service refused', 0, visible),
       check('no transfer half-applied: balances agree with the ledger, tokens conserved', 0, conservation),
     ],
     rows,
     lost: lost.length,
     duplicates: duplicates.length,
-    phantoms: phantoms.length,
+    refusedVisible: visible.length,
     conservationViolations: conservation.length,
   };
 }
@@ -127,7 +128,7 @@ function tallyDelivery(c: Counts, delivery: Delivery): void {
 }
 
 function emptyCounts(): Counts {
-  return { sent: 0, acked: 0, notDelivered: 0, inDoubt: 0, inDoubtApplied: 0, conflicts: 0, rejected: 0, lost: 0, duplicates: 0, phantoms: 0 };
+  return { sent: 0, acked: 0, notDelivered: 0, inDoubt: 0, inDoubtApplied: 0, conflicts: 0, rejected: 0, lost: 0, duplicates: 0, refusedVisible: 0 };
 }
 
 function check(name: string, expected: number, problems: readonly string[]): Check {

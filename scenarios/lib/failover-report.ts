@@ -70,7 +70,7 @@ export function failoverOutput(input: FailoverReportInput, checks: ScenarioOutpu
     'writes.in_doubt_applied': v.rows.reduce((s, r) => s + r.inDoubtApplied, 0),
     'acked.lost': v.lost,
     duplicates: v.duplicates,
-    'refused.visible': v.phantoms,
+    'refused.visible': v.refusedVisible,
     'conservation.violations': v.conservationViolations,
   };
   if (f.deadRoutingBalancerMs !== null) metrics['dead_routing.balancer_ms'] = f.deadRoutingBalancerMs;
