@@ -161,7 +161,7 @@ export function timelineChecks(f: TimelineFigures, times: FaultTimes, deadId: st
           detail: !ready
             ? `${deadId} did not report ready before the load ended; raise restartAllowanceMs on a slow machine`
             : f.servedAfterRestart === 0
-              ? `the balancer sent ${deadId} nothing after it was ready again (it was not re-admitted)`
+              ? `the balancer sent ${deadId} nothing in the ${Math.round(times.endAt - times.readyAt)} ms the load ran after it was ready again (it was not re-admitted)`
               : f.tallies.filter((t) => t.phase === 'after').map((t) => `${t.count} x ${t.detail}`).join(', '),
         }),
   };
