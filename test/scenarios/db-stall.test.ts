@@ -5,6 +5,7 @@ import type { StallParams } from '../../scenarios/reliability/db-stall.ts';
 import type { ScenarioDefinition } from '../../src/scenario/definition.ts';
 import { DEFAULT_ADMISSION, DEFAULT_STORE_BREAKER } from '../../target/config.ts';
 import type { ServiceOverrides } from '../../target/deployment/options.ts';
+import { DomainError } from '../../target/domain.ts';
 import type { Store } from '../../target/store/store.ts';
 import { findCheck, runScenarioOn, startServiceInTest, storeWith } from './helpers/scenario-harness.ts';
 
@@ -67,6 +68,32 @@ describe('db-stall scenario', () => {
     expect(recovery.detail).toMatch(/last failure: request \d+ \(write\)/);
     // It still failed fast, with the right status: only recovery is missing.
     expect(findCheck(result, 'every refusal is a 503 with Retry-After').passed).toBe(true);
+  }, 40_000);
+
+  it('catches a service that answers a stalled store with 500 and no Retry-After: refusals are unclear', async () => {
+    // The store's "unavailable" turned into an unexpected failure, as a service without a mapping for it would answer.
+    const opaque = <T>(op: () => Promise<T>): Promise<T> =>
+      op().catch((error: unknown) => {
+        throw error instanceof DomainError && error.code === 'store_unavailable' ? new Error(`store failed: ${error.message}`) : error;
+      });
+    const service = await startServiceInTest({
+      config: { faults: true, rateLimit: { limit: 1_000_000, windowMs: 60_000 } },
+      wrap: (inner: Store) =>
+        storeWith(inner, {
+          hitRateLimit: (input, op) => opaque(() => inner.hitRateLimit(input, op)),
+          transfer: (input, op) => opaque(() => inner.transfer(input, op)),
+        }),
+    });
+    try {
+      const result = await runScenarioOn(scenario, { profile: 'smoke', params: SMALL, mode: { kind: 'external', url: service.url } });
+      expect(result.status).toBe('failed');
+      const clear = findCheck(result, 'every refusal is a 503 with Retry-After');
+      expect(clear.passed, JSON.stringify(clear)).toBe(false);
+      expect(clear.detail).toMatch(/: 500 without Retry-After/);
+      expect(result.metrics['refusals.unclear']).toBeGreaterThan(0);
+    } finally {
+      await service.close();
+    }
   }, 40_000);
 
   it('catches a store that acknowledges a transfer and then loses it', async () => {
