@@ -191,6 +191,26 @@ describe('instance-failure scenario', () => {
       expectPassed(result, ['no write is applied twice', 'nothing is applied that', 'no transfer half-applied', ROUTING_CHECK, RECOVERY_CHECK]);
     }, 30_000);
 
+    it('catches a store that commits a family and then fails the request (refused, yet applied)', async () => {
+      let calls = 0;
+      const result = await runBroken({
+        wrap: (inner) =>
+          storeWith(inner, {
+            createFamily: async (input, ctx) => {
+              const family = await inner.createFamily(input, ctx);
+              if (input.name.startsWith(FAMILY_KEY_PREFIX) && calls++ % 4 === 0) throw new Error('lost the answer after the commit');
+              return family;
+            },
+          }),
+      });
+      expect(result.status).toBe('failed');
+      const visible = findCheck(result, 'nothing is applied that');
+      expect(visible.passed).toBe(false);
+      expect(visible.detail).toMatch(/family failover \d+ was answered internal but is read back as [0-9a-f-]{36}/);
+      expect(result.metrics['refused.visible']).toBeGreaterThan(0);
+      expectPassed(result, ['every acknowledged write', 'no write is applied twice', 'no transfer half-applied', ROUTING_CHECK]);
+    }, 30_000);
+
     it('catches a half-applied transfer (debited and in the ledger, never credited)', async () => {
       let transfers = 0;
       const sides: Database.Database[] = [];
