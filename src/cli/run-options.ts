@@ -78,18 +78,25 @@ export async function resolveRunOptions(args: RawRunArgs): Promise<RunOptions> {
 function runEngine(args: RawRunArgs, mode: TargetMode): RunEngine {
   if ((args.engine ?? DEFAULT_ENGINE) === 'gauntlet') {
     const given = [args.artilleryPlatform === undefined ? null : '--artillery-platform', args.count === undefined ? null : '--count', args.region === undefined ? null : '--region'].filter((f) => f !== null);
-    if (given.length > 0) throw new UsageError(`${given.join(', ')} configure the Artillery engine: add --engine artillery, or drop them`);
+    if (given.length > 0) throw new UsageError(`${given.join(', ')} ${given.length === 1 ? 'configures' : 'configure'} the Artillery engine: add --engine artillery, or drop ${given.length === 1 ? 'it' : 'them'}`);
     return { kind: 'gauntlet' };
   }
   const platform: PlatformOptions = { platform: args.artilleryPlatform ?? DEFAULT_ARTILLERY_PLATFORM, count: args.count, region: args.region };
   validatePlatformOptions(platform);
-  if (platform.platform !== 'local' && mode.kind === 'embedded') {
+  const loopbackTarget = onThisMachine(mode);
+  if (platform.platform !== 'local' && loopbackTarget !== null) {
     throw new UsageError(
-      `--artillery-platform ${platform.platform} runs the load on cloud workers, which cannot reach the embedded target on this machine's loopback: ` +
-        'give --target with the URL of a deployment they can reach (and --allow-remote)',
+      `--artillery-platform ${platform.platform} runs the load on cloud workers, which cannot reach ${loopbackTarget} on this machine's loopback: ` +
+        'give --target with the URL of a deployment they can reach (and --allow-remote), or use --artillery-platform local',
     );
   }
   return { kind: 'artillery', platform };
+}
+
+/** The target, in words, when cloud workers could not reach it (it is on this machine's loopback); else null. */
+function onThisMachine(mode: TargetMode): string | null {
+  if (mode.kind === 'embedded') return 'the embedded target';
+  return LOOPBACK_HOSTS.includes(new URL(mode.url).hostname) ? `--target ${mode.url}` : null;
 }
 
 async function resolveBaseline(args: RawRunArgs): Promise<RunOptions['baseline']> {

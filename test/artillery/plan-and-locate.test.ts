@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ARTILLERY_MISSING_MESSAGE, requireArtillery, resolveInstalledArtillery } from '../../src/artillery/locate-artillery.ts';
 import { planArtilleryRun } from '../../src/artillery/plan-artillery.ts';
 import { runCommand } from '../../src/cli/run-command.ts';
+import { resolveRunOptions } from '../../src/cli/run-options.ts';
 import type { RawRunArgs } from '../../src/cli/run-options.ts';
 import { UsageError } from '../../src/exit-codes.ts';
 import { loadCatalog } from '../../src/scenario/catalog.ts';
@@ -9,6 +10,11 @@ import type { PlanRequest } from '../../src/runner/plan.ts';
 import { runGauntlet } from '../helpers/run-cli.ts';
 
 const catalog = await loadCatalog();
+/** `run --scenario family-creation --profile smoke --store sqlite`, as main() hands it on. */
+const ARGS: RawRunArgs = {
+  suite: 'all', scenario: ['family-creation'], profile: 'smoke', target: undefined, allowRemote: false, out: undefined, thresholds: undefined, threshold: [],
+  json: false, store: 'sqlite', mongoUri: undefined, scenariosDir: undefined, baseline: undefined, junit: undefined, regressionTolerance: undefined,
+};
 const request = (over: Partial<PlanRequest>): PlanRequest => ({ catalog, suite: 'all', scenarioIds: ['family-creation'], profile: 'smoke', thresholdArgs: [], ...over });
 
 describe('planning a run under the Artillery engine', () => {
@@ -51,10 +57,7 @@ describe('finding the Artillery CLI', () => {
   });
 
   it('run --engine artillery without it stops with that message before any target starts', async () => {
-    const args: RawRunArgs = {
-      suite: 'all', scenario: ['family-creation'], profile: 'smoke', target: undefined, allowRemote: false, out: undefined, thresholds: undefined, threshold: [],
-      json: false, store: 'sqlite', mongoUri: undefined, scenariosDir: undefined, baseline: undefined, junit: undefined, regressionTolerance: undefined, engine: 'artillery',
-    };
+    const args: RawRunArgs = { ...ARGS, engine: 'artillery' };
     const started = Date.now();
     await expect(runCommand(args, { resolveArtillery: () => null })).rejects.toThrow(ARTILLERY_MISSING_MESSAGE);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -76,6 +79,18 @@ describe('run --engine artillery: bad input is exit 2 before anything runs', () 
   it('Artillery options without --engine artillery', async () => {
     const run = await runGauntlet(['run', '--scenario', 'family-creation', '--profile', 'smoke', '--region', 'eu-west-1']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--region configure the Artillery engine: add --engine artillery');
+    expect(run.stderr).toContain('--region configures the Artillery engine: add --engine artillery, or drop it');
+  });
+
+  it('a cloud platform with a --target on loopback (its workers cannot reach this machine) is exit 2; a reachable one is accepted', async () => {
+    const run = await runGauntlet(['run', '--engine', 'artillery', '--artillery-platform', 'aws:ecs', '--target', 'http://127.0.0.1:9', '--scenario', 'family-creation', '--profile', 'smoke']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("aws:ecs runs the load on cloud workers, which cannot reach --target http://127.0.0.1:9 on this machine's loopback");
+    // No probe of the target: nothing listens on port 9, and a probe would have made this exit 3.
+    expect(run.stderr).not.toContain('could not be reached');
+    const base: RawRunArgs = { ...ARGS, engine: 'artillery', artilleryPlatform: 'az:aci', allowRemote: true };
+    await expect(resolveRunOptions({ ...base, target: 'http://[::1]:3000' })).rejects.toThrow(UsageError);
+    const remote = await resolveRunOptions({ ...base, target: 'https://staging.example' });
+    expect(remote.engine).toEqual({ kind: 'artillery', platform: { platform: 'az:aci', count: undefined, region: undefined } });
   });
 });
