@@ -7,7 +7,8 @@
  * the loop gets to it, so the lag is how long arrivals wait before anyone looks at them. As CoDel does
  * with queue delay, a lag above `lagTargetMs` is tolerated for `lagIntervalMs` (a burst that drains
  * in time is served); when it persists, new requests are shed until the lag falls back under the
- * target, and shedding resumes at once if it rises again within an interval (a standing overload).
+ * target, and shedding resumes at once if it rises again right after (within a fifth of the interval:
+ * a standing overload refills the loop within a turn or two, while a lone spike later is noise).
  * The lag is known from a timer's lateness and, between its runs, from how overdue the next run is.
  */
 import type { AdmissionConfig } from '../config.ts';
@@ -18,11 +19,20 @@ export type AdmissionDecision = { readonly admitted: true } | { readonly admitte
 
 /** How often the lag sampler's timer is due. */
 export const LAG_SAMPLE_PERIOD_MS = 10;
+/** Shedding resumes at once when the lag rises again within this share of `lagIntervalMs` after it stopped. */
+export const RESUME_WINDOW_SHARE = 0.2;
+/**
+ * The lag counts as back under the target only after staying there this long (five samples): a loop
+ * saturated by an overload alternates long and short turns, and one short turn is not a drained queue.
+ */
+export const LAG_CLEAR_MS = 50;
 
 export class AdmissionControl {
   #inFlight = 0;
-  /** Since when the lag has been above target without a sample under it; null when under. */
+  /** Since when the lag has been above target (not cleared by LAG_CLEAR_MS under it); null when under. */
   #aboveSinceMs: number | null = null;
+  /** Since when the samples have been under the target; null while above. */
+  #belowSinceMs: number | null = null;
   #lastLagMs = 0;
   #nextDueMs: number | null = null;
   #lastShedEndMs = Number.NEGATIVE_INFINITY;
@@ -63,11 +73,14 @@ export class AdmissionControl {
     this.#nextDueMs = nextDueMs;
     if (lag > this.config.lagTargetMs) {
       this.#aboveSinceMs ??= dueMs;
-    } else {
-      this.#aboveSinceMs = null;
-      if (this.#shedding) this.#lastShedEndMs = now;
-      this.#shedding = false;
+      this.#belowSinceMs = null;
+      return;
     }
+    this.#belowSinceMs ??= now;
+    if (now - this.#belowSinceMs < LAG_CLEAR_MS) return;
+    this.#aboveSinceMs = null;
+    if (this.#shedding) this.#lastShedEndMs = now;
+    this.#shedding = false;
   }
 
   /** Admits (and counts in flight) or refuses one request; an admitted one must be `release`d. */
@@ -90,7 +103,7 @@ export class AdmissionControl {
     // Overdue past the target with the last sample under it: the loop has been busy since the timer was due.
     const aboveSince = this.#aboveSinceMs ?? (overdue > this.config.lagTargetMs && this.#nextDueMs !== null ? this.#nextDueMs : now);
     const persisted = now - aboveSince >= this.config.lagIntervalMs;
-    const resumed = now - this.#lastShedEndMs < this.config.lagIntervalMs;
+    const resumed = now - this.#lastShedEndMs < this.config.lagIntervalMs * RESUME_WINDOW_SHARE;
     if (!persisted && !resumed) return false;
     this.#shedding = true;
     return true;

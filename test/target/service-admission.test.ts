@@ -48,14 +48,30 @@ describe('AdmissionControl', () => {
     expect(control.tryAdmit()).toEqual({ admitted: true });
   });
 
-  it('resumes shedding at once when the lag rises again within an interval of the last shedding', () => {
+  it('resumes shedding at once when the lag rises again right after shedding stopped (a standing overload)', () => {
     const { control, tick } = harness({ ...CONFIG, maxInFlight: 0 });
     for (let i = 0; i < 12; i++) tick(100);
     expect(control.tryAdmit().admitted).toBe(false);
     tick(5);
     tick(80);
     expect(control.tryAdmit()).toEqual({ admitted: false, reason: 'lag' });
-    for (let i = 0; i < 150; i++) tick(0); // 1.5 s on time
+  });
+
+  it('a lag that alternates above and under the target (long and short turns of a saturated loop) persists', () => {
+    const { control, tick } = harness({ ...CONFIG, maxInFlight: 0 });
+    for (let i = 0; i < 8; i++) {
+      tick(100);
+      tick(20);
+    }
+    tick(100);
+    expect(control.tryAdmit()).toEqual({ admitted: false, reason: 'lag' });
+  });
+
+  it('a lone lag spike after the resume window (a fifth of the interval) is tolerated again', () => {
+    const { control, tick } = harness({ ...CONFIG, maxInFlight: 0 });
+    for (let i = 0; i < 12; i++) tick(100);
+    expect(control.tryAdmit().admitted).toBe(false);
+    for (let i = 0; i < 30; i++) tick(0); // 300 ms on time: cleared after 50 ms, then past the 200 ms window
     tick(80);
     expect(control.tryAdmit()).toEqual({ admitted: true });
   });

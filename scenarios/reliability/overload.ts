@@ -1,0 +1,377 @@
+/**
+ * Overload and back-pressure: the capacity of one instance is measured first (closed model); then an
+ * open-model baseline below it, an arrival rate well above it, and the rate dropped back below it.
+ * Under overload the service must shed the excess with 429/503 + Retry-After rather than queue it
+ * without bound: the admitted requests keep a bounded latency, resident memory stays bounded, and
+ * when the rate drops the service is back to its baseline.
+ */
+import { sleep } from '../../src/clock.ts';
+import type { LoadResult, RequestSpec } from '../../src/load/index.ts';
+import { singleValue } from '../../src/measure/prometheus/query.ts';
+import type { ScenarioDefinition, ScenarioOutput, SeriesPoint } from '../../src/scenario/definition.ts';
+import type { ScenarioContext } from '../../src/scenario/context-types.ts';
+import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import { FIXTURE_CONCURRENCY, mapLimit } from '../../src/scenario/fixtures.ts';
+import type { FamilyView, TestUser } from '../../src/scenario/fixtures.ts';
+import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
+import { summarizeLoadRun } from '../../src/scenario/load-summary.ts';
+import { createPoolTransport } from '../../src/load/index.ts';
+import { isShed, judgeOverload, lastFailureMs, phaseSeries, summarizePhase } from '../lib/overload-oracle.ts';
+import type { Answer, PhaseSummary } from '../lib/overload-oracle.ts';
+import { tapHeaders } from '../lib/query-header-tap.ts';
+
+/**
+ * The most gauntlet is asked to send here: its open model does ~5,000/s on this 2-core machine with
+ * the target beside it; past this its own lateness, not the target, would be measured.
+ */
+export const MAX_OVERLOAD_RATE = 4_000;
+/**
+ * The workload: durable token transfers, two commits each (the rate-limit counter and the transfer),
+ * every commit waiting for the disk as a production store would (the embedded target's default `off`
+ * is for its speed elsewhere). Heavier than reads, and bound by the disk rather than the CPU, so one
+ * instance's capacity stays well below what gauntlet can send however busy this machine's CPUs are.
+ */
+const WORKLOAD_SYNCHRONOUS = 'full';
+/** Enough tokens that no family runs out during any profile (insufficient_funds would be a failure). */
+const WORKLOAD_BALANCE = 1_000_000_000;
+/** Below this multiple of capacity the run would not overload the service: it fails rather than pass vacuously. */
+export const MIN_OVERLOAD_FACTOR = 1.5;
+/**
+ * Sockets of the overload: many clients, as an overload has. Each holds one request at a time, so
+ * they must outnumber the arrival rate times the service's turnaround (its event loop visits every
+ * socket once per turn, ~50-100 ms under overload): with fewer, the excess waits in gauntlet's pool,
+ * where no admission control can see it, and the run measures gauntlet's queue.
+ */
+const OVERLOAD_CONNECTIONS = 1_024;
+/** Sockets of the probe, baseline and recovery: below capacity a few hundred never queue. */
+const CONNECTIONS = 256;
+/** Opens a socket without touching the store (always admitted). */
+const WARM_UP_REQUEST: RequestSpec = { method: 'GET', path: '/healthz' };
+/** Scrapes of the instance's resident memory, at most this often. */
+const RSS_SAMPLE_MS = 250;
+/** Per-request timeout: a request the service queued for long must still be measured. */
+const REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * Admitted requests under a standing overload answer within this (p99): 20x the service's lag target,
+ * with room for a busy machine, and far below the seconds an unshed backlog reaches within a few
+ * seconds of overload.
+ */
+export const DEFAULT_ADMITTED_P99_MS = 1_000;
+/** The rate is back to normal when the last failure came at most this long after it dropped: the lag interval (1 s) and the backlog's drain, with room. */
+export const DEFAULT_MAX_RECOVERY_MS = 3_000;
+/**
+ * After the rate drop (or the last failure, if later) the requests the service admitted under overload
+ * are still being answered for a turn or two of its loop; latency is judged from this long after.
+ */
+export const RECOVERY_DRAIN_GRACE_MS = 500;
+
+export type OverloadParams = {
+  /** Families (one owner each) the transfers are spread over. */
+  readonly families: number;
+  readonly probeConcurrency: number;
+  readonly probeMs: number;
+  /** The baseline and recovery rates, as a share of the measured capacity. */
+  readonly belowFactor: number;
+  /** The overload rate, as a multiple of the measured capacity (capped at MAX_OVERLOAD_RATE). */
+  readonly overloadFactor: number;
+  readonly baselineMs: number;
+  /**
+   * The first part of the overload, not judged for admitted latency: the service queues a backlog for
+   * up to its lag interval (1 s by default) by design, which is how it serves a burst.
+   */
+  readonly settleMs: number;
+  readonly overloadMs: number;
+  readonly recoveryMs: number;
+  readonly admittedP99Ms: number;
+  readonly maxRssGrowthMiB: number;
+  readonly maxRecoveryMs: number;
+  readonly minSteadyAfterMs: number;
+  readonly recoveryP99Factor: number;
+  readonly recoveryP99SlackMs: number;
+};
+
+const smoke: OverloadParams = {
+  families: 32,
+  probeConcurrency: 256,
+  probeMs: 1_000,
+  belowFactor: 0.5,
+  overloadFactor: 3,
+  baselineMs: 1_500,
+  settleMs: 1_500,
+  overloadMs: 2_500,
+  recoveryMs: 3_500,
+  admittedP99Ms: DEFAULT_ADMITTED_P99_MS,
+  maxRssGrowthMiB: 64,
+  maxRecoveryMs: DEFAULT_MAX_RECOVERY_MS,
+  minSteadyAfterMs: 500,
+  recoveryP99Factor: 3,
+  recoveryP99SlackMs: 100,
+};
+
+const definition: ScenarioDefinition<OverloadParams> = {
+  id: 'overload',
+  group: 'reliability',
+  title: 'Overload and back-pressure',
+  objective: 'Above capacity the service sheds the excess with 429/503 and Retry-After instead of queueing it: admitted requests keep a bounded latency, memory stays bounded, and it is back to normal when the rate drops.',
+  profiles: {
+    smoke,
+    standard: { ...smoke, probeMs: 2_000, baselineMs: 4_000, settleMs: 2_000, overloadMs: 12_000, recoveryMs: 7_000, minSteadyAfterMs: 3_000 },
+    soak: { ...smoke, probeMs: 3_000, baselineMs: 30_000, settleMs: 2_000, overloadMs: 240_000, recoveryMs: 60_000, minSteadyAfterMs: 30_000 },
+  },
+  metrics: [
+    { name: 'capacity', dimension: 'rate', description: 'transfers per second one instance completed in the closed-model probe' },
+    { name: 'overload.rate', dimension: 'rate', description: 'arrival rate offered under overload' },
+    { name: 'overload.factor', dimension: 'count', description: 'overload rate over capacity' },
+    { name: 'overload.shed_rate', dimension: 'ratio', description: 'requests under overload refused with 429/503' },
+    { name: 'overload.unclear', dimension: 'count', description: 'answers under overload that were neither 2xx nor a refusal with Retry-After' },
+    { name: 'overload.goodput', dimension: 'rate', description: '2xx per second under overload' },
+    ...latencyMetricSpecs('overload.admitted.latency', 'admitted (2xx) requests under a standing overload (after the settle), from their intended send time'),
+    { name: 'overload.admitted.latency.all_p99', dimension: 'duration', description: '99th percentile of admitted requests over the whole overload, settle included' },
+    ...latencyMetricSpecs('baseline.latency', 'the baseline (2xx)'),
+    { name: 'recovery.ms', dimension: 'duration', description: 'from the rate drop to the last failed request' },
+    ...latencyMetricSpecs('recovery.latency', 'requests due after the last failure once the rate dropped (2xx)'),
+    { name: 'recovery.success_rate', dimension: 'ratio', description: 'requests after the rate dropped that got a 2xx (the recovery included)' },
+    { name: 'rss.baseline_peak', dimension: 'bytes', description: 'highest resident memory of the instance at baseline' },
+    { name: 'rss.overload_peak', dimension: 'bytes', description: 'highest resident memory of the instance under overload' },
+    { name: 'rss.growth', dimension: 'bytes', description: 'overload peak over baseline peak' },
+  ],
+  thresholds: ['overload.unclear == 0', 'overload.shed_rate > 0%', 'overload.admitted.latency.p99 < 1s', 'rss.growth < 64MiB', 'recovery.ms < 3s'],
+  describe: (p) =>
+    `One instance's capacity for durable token transfers (SQLite synchronous=FULL) over ${p.families} families measured with ${p.probeConcurrency} closed-model workers for ${p.probeMs / 1000} s; then open-model load at ${p.belowFactor}x capacity for ${p.baselineMs / 1000} s, ${p.overloadFactor}x (at most ${MAX_OVERLOAD_RATE}/s) for ${(p.settleMs + p.overloadMs) / 1000} s (latency judged after the first ${p.settleMs / 1000} s), and ${p.belowFactor}x for ${p.recoveryMs / 1000} s, over ${OVERLOAD_CONNECTIONS} connections under overload; resident memory scraped every ${RSS_SAMPLE_MS} ms.`,
+  deployment: () => ({ instances: 1, service: { sqliteSynchronous: WORKLOAD_SYNCHRONOUS, initialBalance: WORKLOAD_BALANCE, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
+  run,
+};
+
+export default definition;
+
+interface PhaseRun {
+  readonly result: LoadResult;
+  /** Closes the phase's sockets (the overload's are closed only after the recovery, so their teardown is not measured). */
+  close(): Promise<void>;
+  /** Built on demand, after the load: the overload's tens of thousands must not be made while the recovery is measured. */
+  answers(): Answer[];
+  /** Refusals (429/503) that came without Retry-After. */
+  readonly shedWithoutRetryAfter: number;
+}
+
+async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOutput> {
+  ctx.phase('create users and families');
+  const owners = await ctx.fixtures.createUsers(p.families, 'overload');
+  const families = await mapLimit(owners.length, FIXTURE_CONCURRENCY, (i) => ctx.fixtures.createFamily(owners[i] ?? missing(i), `overload family ${i}`));
+  const request = transfers(families, owners);
+  const url = ctx.target.instances[0]?.url ?? ctx.target.url;
+
+  ctx.phase('capacity probe');
+  const probe = await ctx.load.closed({ target: url, concurrency: p.probeConcurrency, end: { durationMs: p.probeMs }, request, timeoutMs: REQUEST_TIMEOUT_MS });
+  const probeOk = Object.entries(probe.statusCounts).reduce((n, [status, count]) => (status.startsWith('2') ? n + count : n), 0);
+  const capacity = (probeOk * 1000) / Math.max(1, probe.durationMs);
+  if (capacity <= 0) throw new Error(`the capacity probe got no 2xx in ${p.probeMs} ms (${JSON.stringify(probe.statusCounts)}): the target does not serve POST /families/:id/transfers`);
+  const belowRate = Math.max(1, Math.round(capacity * p.belowFactor));
+  const overloadRate = Math.round(Math.min(capacity * p.overloadFactor, MAX_OVERLOAD_RATE));
+
+  const rss: { atMs: number; bytes: number }[] = [];
+  const t0 = ctx.clock.now();
+  const sampling = { running: true };
+  const sampler = sampleRss(ctx, url, rss, t0, sampling, p);
+
+  let baseline: PhaseRun;
+  let overload: PhaseRun;
+  let recovery: PhaseRun;
+  const marks = { baselineStart: 0, baselineEnd: 0, overloadStart: 0, overloadEnd: 0 };
+  try {
+    ctx.phase(`baseline at ${belowRate}/s`);
+    marks.baselineStart = ctx.clock.now() - t0;
+    baseline = await phase(ctx, url, belowRate, p.baselineMs, request);
+    marks.baselineEnd = ctx.clock.now() - t0;
+    ctx.phase(`overload at ${overloadRate}/s`);
+    marks.overloadStart = ctx.clock.now() - t0;
+    // The rate drops when the overload's schedule ends, not when its backlog has drained: recovery is judged from then.
+    const overloading = phase(ctx, url, overloadRate, p.settleMs + p.overloadMs, request, { connections: OVERLOAD_CONNECTIONS, keepOpen: true });
+    await sleep(ctx.clock, p.settleMs + p.overloadMs, ctx.signal);
+    marks.overloadEnd = ctx.clock.now() - t0;
+    ctx.phase(`recovery at ${belowRate}/s`);
+    [overload, recovery] = await Promise.all([overloading, phase(ctx, url, belowRate, p.recoveryMs, request)]);
+    await overload.close();
+  } finally {
+    sampling.running = false;
+    await sampler;
+  }
+
+  const overloadAnswers = overload.answers();
+  const recoveryAnswers = recovery.answers();
+  const steady = summarizePhase(overloadAnswers.filter((a) => a.intendedMs >= p.settleMs));
+  const whole = summarizePhase(overloadAnswers);
+  const baselineAnswers = baseline.answers();
+  const base = summarizePhase(baselineAnswers);
+  const recoveryMs = lastFailureMs(recoveryAnswers);
+  const judgedFrom = recoveryMs + RECOVERY_DRAIN_GRACE_MS;
+  const after = summarizePhase(recoveryAnswers.filter((a) => a.intendedMs > judgedFrom));
+  const recoveryFigures = { recoveryMs, steadyAfterMs: p.recoveryMs - judgedFrom, after };
+  const recoveryAll = summarizePhase(recoveryAnswers);
+  const peak = (from: number, to: number): number | null => {
+    const inPhase = rss.filter((s) => s.atMs >= from && s.atMs <= to).map((s) => s.bytes);
+    return inPhase.length === 0 ? null : Math.max(...inPhase);
+  };
+  const memory = { baselineBytes: peak(0, marks.baselineEnd), overloadBytes: peak(marks.overloadStart, marks.overloadEnd), samples: rss.length };
+  const checks = judgeOverload({
+    baseline: base, overload: steady, shedWithoutRetryAfter: overload.shedWithoutRetryAfter, recovery: recoveryFigures, memory, bounds: p,
+  });
+  const factorCheck = {
+    name: 'the offered rate overloads the service',
+    expected: `>= ${MIN_OVERLOAD_FACTOR}x capacity`,
+    actual: `${(overloadRate / capacity).toFixed(2)}x (${overloadRate}/s over ${capacity.toFixed(0)}/s)`,
+    passed: overloadRate >= MIN_OVERLOAD_FACTOR * capacity,
+    ...(overloadRate < MIN_OVERLOAD_FACTOR * capacity
+      ? { detail: `the instance serves ${capacity.toFixed(0)}/s, more than gauntlet can overload from this machine (at most ${MAX_OVERLOAD_RATE}/s here); run gauntlet from a second machine or give the target heavier requests` }
+      : {}),
+  };
+
+  const overloadSeconds = Math.max(0.001, (p.settleMs + p.overloadMs) / 1000);
+  return {
+    metrics: {
+      capacity,
+      'overload.rate': overloadRate,
+      'overload.factor': overloadRate / capacity,
+      'overload.shed_rate': steady.requests === 0 ? 0 : steady.shed / steady.requests,
+      'overload.unclear': overload.shedWithoutRetryAfter + steady.failed + steady.other,
+      'overload.goodput': whole.admitted / overloadSeconds,
+      ...latencyMetricValues(steady.admittedLatency, 'overload.admitted.latency'),
+      ...(whole.admittedLatency === null ? {} : { 'overload.admitted.latency.all_p99': whole.admittedLatency.p99 }),
+      ...latencyMetricValues(base.admittedLatency, 'baseline.latency'),
+      ...latencyMetricValues(after.admittedLatency, 'recovery.latency'),
+      'recovery.ms': recoveryMs,
+      'recovery.success_rate': recoveryAll.requests === 0 ? 0 : recoveryAll.admitted / recoveryAll.requests,
+      ...(memory.baselineBytes === null ? {} : { 'rss.baseline_peak': memory.baselineBytes }),
+      ...(memory.overloadBytes === null ? {} : { 'rss.overload_peak': memory.overloadBytes }),
+      ...(memory.baselineBytes === null || memory.overloadBytes === null ? {} : { 'rss.growth': memory.overloadBytes - memory.baselineBytes }),
+    },
+    checks: [factorCheck, ...checks],
+    histograms: Object.fromEntries(
+      ([['baseline.admitted', base], ['overload.admitted', steady], ['recovery.admitted', after]] as const)
+        .flatMap(([name, s]) => (s.admittedHistogram === null ? [] : [[name, s.admittedHistogram]])),
+    ),
+    series: {
+      'offered, admitted and refused per second, admitted p99, by due time (250 ms buckets)': [
+        ...phaseSeries(baselineAnswers, marks.baselineStart),
+        ...phaseSeries(overloadAnswers, marks.overloadStart),
+        ...phaseSeries(recoveryAnswers, marks.overloadEnd),
+      ],
+      'resident memory (MiB) by time': rss.map((s): SeriesPoint => ({ x: Math.round(s.atMs) / 1000, rss_mib: Math.round((s.bytes / (1024 * 1024)) * 10) / 10 })),
+    },
+    loadRuns: [
+      summarizeLoadRun('capacity probe (closed)', probe),
+      summarizeLoadRun(`baseline at ${belowRate}/s`, baseline.result),
+      summarizeLoadRun(`overload at ${overloadRate}/s`, overload.result),
+      summarizeLoadRun(`recovery at ${belowRate}/s`, recovery.result),
+    ],
+    tables: {
+      phases: [
+        phaseRow('baseline', belowRate, base),
+        phaseRow(`overload (first ${p.settleMs / 1000} s)`, overloadRate, summarizePhase(overloadAnswers.filter((a) => a.intendedMs < p.settleMs))),
+        phaseRow('overload (standing)', overloadRate, steady),
+        phaseRow('recovery (all)', belowRate, recoveryAll),
+        phaseRow(`recovery (from ${RECOVERY_DRAIN_GRACE_MS} ms after the last failure)`, belowRate, after),
+      ],
+    },
+    notes: [
+      `Capacity ${capacity.toFixed(0)} transfers/s (SQLite synchronous=${WORKLOAD_SYNCHRONOUS}: each commit waits for the disk): what one instance completed for ${p.probeConcurrency} closed-model workers. The overload is ${(overloadRate / capacity).toFixed(1)}x that; gauntlet is never asked for more than ${MAX_OVERLOAD_RATE}/s, where it would measure itself.`,
+      `Admitted latency is judged after the first ${p.settleMs / 1000} s of the overload: the service tolerates a backlog for its lag interval by design (a barrier burst is served, not shed); the whole-overload p99 is overload.admitted.latency.all_p99.`,
+      'Latency from each request\'s intended send time (open model): time queued anywhere, in gauntlet\'s pool or at the service, counts.',
+      `The overload is sent over ${OVERLOAD_CONNECTIONS} connections, as many clients would: with fewer, requests would queue in gauntlet's pool, out of the service's sight, and the latency measured would be gauntlet's queue.`,
+    ],
+  };
+}
+
+/**
+ * One open-model phase at `rate` for `durationMs`. Every answer comes from the generator's columnar
+ * records (no object per request: at thousands per second, garbage would slow gauntlet down); only
+ * refusals are looked at for Retry-After.
+ */
+async function phase(
+  ctx: ScenarioContext, url: string, rate: number, durationMs: number, request: (index: number) => RequestSpec,
+  { connections, keepOpen }: { connections: number; keepOpen: boolean } = { connections: CONNECTIONS, keepOpen: false },
+): Promise<PhaseRun> {
+  const counts = { shedWithoutRetryAfter: 0 };
+  const transport = tapHeaders(createPoolTransport(url, { connections, timeoutMs: REQUEST_TIMEOUT_MS }), ['retry-after'], {
+    onResponse(_spec, response) {
+      if (isShed(response.status) && response.headers['retry-after'] === undefined) counts.shedWithoutRetryAfter += 1;
+    },
+    onFailure: () => undefined,
+  });
+  let result: LoadResult;
+  const close = (): Promise<void> => transport.close();
+  try {
+    // Every socket opened before the clock starts, as long-lived clients' are: a storm of connects
+    // overflows the listen backlog, and SYN retries (1 s, 3 s) are the kernel's queue, not the service's.
+    if (connections > CONNECTIONS) await ctx.load.closed({ target: transport, concurrency: connections, end: { count: connections }, request: () => WARM_UP_REQUEST, timeoutMs: REQUEST_TIMEOUT_MS });
+    result = await ctx.load.open({
+      target: transport,
+      schedule: { kind: 'constant', ratePerSec: rate },
+      end: { durationMs },
+      request,
+      keepRecords: true,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      drainTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  if (!keepOpen) await close();
+  const records = result.records;
+  if (records === null) throw new Error('scenario bug: the open model kept no records');
+  if (records.overflow > 0) throw new Error(`the phase at ${rate}/s outgrew the generator's record cap (${records.overflow} not kept); shorten it`);
+  const answers = (): Answer[] => records.intendedMs.map((intendedMs, i) => ({ intendedMs, doneMs: records.doneMs[i] ?? intendedMs, status: records.status[i] ?? 0 }));
+  return { result, answers, shedWithoutRetryAfter: counts.shedWithoutRetryAfter, close };
+}
+
+/** One token from each family to its owner, round-robin over the families. */
+function transfers(families: readonly FamilyView[], owners: readonly TestUser[]): (index: number) => RequestSpec {
+  const specs = families.map((family, i): RequestSpec => {
+    const owner = owners[i] ?? missing(i);
+    return {
+      method: 'POST',
+      path: `/families/${family.id}/transfers`,
+      headers: { authorization: `Bearer ${owner.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: owner.id, amount: 1 }),
+    };
+  });
+  return (index) => specs[index % specs.length] ?? missing(index);
+}
+
+/** Scrapes the instance's RSS until told to stop (bounded by the run's own length); a failed scrape is skipped. */
+async function sampleRss(
+  ctx: ScenarioContext,
+  url: string,
+  into: { atMs: number; bytes: number }[],
+  t0: number,
+  state: { running: boolean },
+  p: OverloadParams,
+): Promise<void> {
+  const maxSamples = Math.ceil((p.baselineMs + p.settleMs + p.overloadMs + p.recoveryMs + 2 * REQUEST_TIMEOUT_MS) / RSS_SAMPLE_MS);
+  for (let i = 0; state.running && i < maxSamples; i++) {
+    const exposition = await ctx.scrape(url).catch(() => null);
+    const bytes = exposition === null ? null : singleValue(exposition.samples, 'process_resident_memory_bytes');
+    if (bytes !== null) into.push({ atMs: ctx.clock.now() - t0, bytes });
+    if (!state.running) break;
+    await sleep(ctx.clock, RSS_SAMPLE_MS, ctx.signal).catch(() => undefined);
+  }
+}
+
+function phaseRow(name: string, rate: number, s: PhaseSummary): Record<string, string | number | null> {
+  return {
+    phase: name,
+    ratePerSec: rate,
+    requests: s.requests,
+    admitted: s.admitted,
+    shed: s.shed,
+    noAnswer: s.failed,
+    other: s.other,
+    admittedP50Ms: s.admittedLatency?.p50 ?? null,
+    admittedP99Ms: s.admittedLatency?.p99 ?? null,
+  };
+}
+
+function missing(i: number): never {
+  throw new Error(`scenario bug: no fixture at index ${i}`);
+}
