@@ -4,12 +4,13 @@
  * instance, the error kind, and the JSON body of writes and failures (reads' bodies are dropped:
  * only their outcome matters, and keeping them would grow with the run).
  */
-import { classifyError, createPoolTransport } from '../../src/load/index.ts';
+import { classifyError, createPoolTransport, LOAD_DEFAULTS } from '../../src/load/index.ts';
 import type { ErrorKind, ExchangeHandler, PoolTransportOptions, RequestSpec, Transport } from '../../src/load/index.ts';
 import type { Clock } from '../../src/clock.ts';
 import type { PlannedOp } from './failover-workload.ts';
+import { pickHeaders } from './query-header-tap.ts';
 
-const INSTANCE_HEADER = 'x-instance-id';
+const INSTANCE_HEADERS = [LOAD_DEFAULTS.instanceHeader];
 
 export interface CapturedAnswer {
   readonly op: PlannedOp;
@@ -70,9 +71,7 @@ function capturing(op: PlannedOp, handler: ExchangeHandler, clock: Clock, done: 
     onHeaders(statusCode, rawHeaders, resume, statusText) {
       status = statusCode;
       keep = op.kind !== 'read' || statusCode < 200 || statusCode >= 300;
-      for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-        if (rawHeaders[i]?.toString('latin1').toLowerCase() === INSTANCE_HEADER) instance = rawHeaders[i + 1]?.toString('latin1') ?? null;
-      }
+      instance = pickHeaders(rawHeaders, INSTANCE_HEADERS)[LOAD_DEFAULTS.instanceHeader] ?? null;
       return handler.onHeaders(statusCode, rawHeaders, resume, statusText);
     },
     onData(chunk) {
