@@ -353,8 +353,8 @@ async function sampleRss(
     const exposition = await ctx.scrape(url).catch(() => null);
     const bytes = exposition === null ? null : singleValue(exposition.samples, 'process_resident_memory_bytes');
     if (bytes !== null) into.push({ atMs: ctx.clock.now() - t0, bytes });
-    if (!state.running) break;
-    await sleep(ctx.clock, RSS_SAMPLE_MS, ctx.signal).catch(() => undefined);
+    // Aborted (Ctrl-C, the time bound): stop sampling; the load runs report the abort themselves.
+    if (!(await sleep(ctx.clock, RSS_SAMPLE_MS, ctx.signal).then(() => true, () => false))) return;
   }
 }
 
