@@ -129,7 +129,7 @@ const definition: ScenarioDefinition<OverloadParams> = {
     { name: 'overload.admitted.latency.all_p99', dimension: 'duration', description: '99th percentile of admitted requests over the whole overload, settle included' },
     ...latencyMetricSpecs('baseline.latency', 'the baseline (2xx)'),
     { name: 'recovery.ms', dimension: 'duration', description: 'from the rate drop to the last failed request' },
-    ...latencyMetricSpecs('recovery.latency', 'requests due after the last failure once the rate dropped (2xx)'),
+    ...latencyMetricSpecs('recovery.latency', 'requests due from 0.5 s after the last failure once the rate dropped (2xx)'),
     { name: 'recovery.success_rate', dimension: 'ratio', description: 'requests after the rate dropped that got a 2xx (the recovery included)' },
     { name: 'rss.baseline_peak', dimension: 'bytes', description: 'highest resident memory of the instance at baseline' },
     { name: 'rss.overload_peak', dimension: 'bytes', description: 'highest resident memory of the instance under overload' },
