@@ -8,10 +8,10 @@ import path from 'node:path';
 import { SCENARIO_TIME_LIMIT_MS } from '../config/defaults.ts';
 import { TargetUnavailableError } from '../exit-codes.ts';
 import { startSelfMonitor } from '../measure/self-monitor.ts';
-import type { EngineInfo, HarnessSample, ScenarioResult, ScenarioStatus, ThresholdResult } from '../results/schema.ts';
+import type { EngineInfo, HarnessSample, ScenarioResult, ScenarioStatus } from '../results/schema.ts';
 import type { PlannedScenario } from '../runner/plan.ts';
+import { abortReason, thresholdReasons, thresholdResult } from '../runner/run-scenario.ts';
 import type { ScenarioRunDeps, ScenarioRunOutcome } from '../runner/run-scenario.ts';
-import { evaluateThreshold } from '../thresholds/evaluate.ts';
 import { buildArtilleryExport, writeArtilleryExport } from './export-script.ts';
 import { ARTILLERY_LATENCY_METRIC, ARTILLERY_METRIC_SPECS, importArtilleryReport } from './import-report.ts';
 import type { ImportedReport } from './import-report.ts';
@@ -71,10 +71,7 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     invalid = `scenario bug: its Artillery traffic is invalid: ${error instanceof Error ? error.message : String(error)}`;
   }
   const finish = (status: ScenarioStatus, reasons: string[], imported?: ImportedReport, notes: string[] = []): ScenarioResult => {
-    const thresholds = planned.thresholds.map((t): ThresholdResult => {
-      const verdict = evaluateThreshold(t, imported?.metrics[t.metric]);
-      return { source: t.source, metric: t.metric, dimension: t.dimension, op: t.op, expected: t.value, state: verdict.state, actual: verdict.state === 'not-measured' ? null : verdict.actual };
-    });
+    const thresholds = planned.thresholds.map((t) => thresholdResult(t, imported?.metrics[t.metric]));
     return {
       id: definition.id,
       group: definition.group,
@@ -136,7 +133,7 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     harness = monitor.stop();
     const logHint = `Artillery's output: ${path.join(dir, ARTILLERY_LOG_FILE)}`;
     if (outcome.cancelled) {
-      const why = death.message ?? (deps.signal.aborted ? 'interrupted before the scenario finished' : `aborted after its time limit of ${timeLimitMs / 1000}s`);
+      const why = death.message ?? abortReason(signal, deps.signal, timeLimitMs) ?? 'Artillery was stopped';
       return { result: finish('errored', [why]), targetDied: death.message };
     }
     const text = await readFile(report, 'utf8').catch(() => null);
@@ -149,9 +146,7 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     const r = imported.report;
     const notes = notesFor(engine, traffic, config.droppedDefaults.get(definition.id) ?? [], dir);
     const provisional = finish('passed', [], r, notes);
-    const reasons = provisional.thresholds
-      .filter((t) => t.state !== 'passed')
-      .map((t) => (t.state === 'not-measured' ? `threshold not measured: ${t.source}` : `threshold failed: ${t.source} (actual ${String(Math.round((t.actual ?? 0) * 1000) / 1000)})`));
+    const reasons = thresholdReasons(provisional.thresholds);
     if ((r.metrics['http.requests'] ?? 0) === 0) reasons.push(`Artillery sent no request (${logHint})`);
     if (death.message !== null) reasons.unshift(death.message);
     return { result: { ...provisional, status: reasons.length === 0 ? 'passed' : 'failed', reasons, durationMs: deps.clock.now() - t0 }, targetDied: death.message };

@@ -100,7 +100,7 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
     const thresholds = planned.thresholds.map((t) => thresholdResult(t, output.metrics[t.metric]));
     const reasons = [
       ...output.checks.filter((c) => !c.passed).map((c) => `check failed: ${c.name} (expected ${c.expected}, got ${c.actual})`),
-      ...thresholds.filter((t) => t.state !== 'passed').map((t) => (t.state === 'not-measured' ? `threshold not measured: ${t.source}` : `threshold failed: ${t.source} (actual ${formatActual(t)})`)),
+      ...thresholdReasons(thresholds),
       ...(output.loadRuns ?? []).filter((r) => r.saturated).map((r) => `generator saturated in '${r.label}': ${r.saturationReasons.join('; ')} — the numbers measure gauntlet, not the target`),
       ...(output.loadRuns ?? []).filter((r) => r.outcome !== 'completed').map((r) => `load run '${r.label}' did not complete (${r.outcome})`),
     ];
@@ -118,13 +118,15 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
   }
 }
 
-function abortReason(signal: AbortSignal, runSignal: AbortSignal, timeLimitMs: number): string | null {
+/** Why a scenario's signal fired (the run was interrupted, or its time limit passed); null when it did not. */
+export function abortReason(signal: AbortSignal, runSignal: AbortSignal, timeLimitMs: number): string | null {
   if (!signal.aborted) return null;
   if (runSignal.aborted) return 'interrupted before the scenario finished';
   return `aborted after its time limit of ${timeLimitMs / 1000}s`;
 }
 
-function thresholdResult(t: PlannedScenario['thresholds'][number], actual: number | undefined): ThresholdResult {
+/** A planned threshold judged against the value measured (undefined: not measured). */
+export function thresholdResult(t: PlannedScenario['thresholds'][number], actual: number | undefined): ThresholdResult {
   const verdict = evaluateThreshold(t, actual);
   return {
     source: t.source,
@@ -135,6 +137,11 @@ function thresholdResult(t: PlannedScenario['thresholds'][number], actual: numbe
     state: verdict.state,
     actual: verdict.state === 'not-measured' ? null : verdict.actual,
   };
+}
+
+/** One reason line per threshold that did not pass. */
+export function thresholdReasons(thresholds: readonly ThresholdResult[]): string[] {
+  return thresholds.filter((t) => t.state !== 'passed').map((t) => (t.state === 'not-measured' ? `threshold not measured: ${t.source}` : `threshold failed: ${t.source} (actual ${formatActual(t)})`));
 }
 
 function formatActual(t: ThresholdResult): string {
