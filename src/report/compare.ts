@@ -116,12 +116,18 @@ function caveats(a: RunResults, b: RunResults): string[] {
   const store = (r: RunResults): string => r.target.store?.kind ?? r.target.kind;
   if (store(a) !== store(b)) out.push(`stores differ (baseline ${store(a)}, current ${store(b)})`);
   if (engines(a) !== engines(b)) {
+    // Each result says what its latency spans (engine.latency.measures); one meaning means only the platform moved.
+    const meanings = [...new Set([...a.scenarios, ...b.scenarios].map(latencyMeaning))];
     out.push(
-      `engines differ (baseline ${engines(a)}, current ${engines(b)}): Artillery's latency is time to first byte after the request was written, ` +
-        "gauntlet's the whole response from the intended send time — the same metric name measures different things",
+      `engines differ (baseline ${engines(a)}, current ${engines(b)}): latency is ${meanings.join('; ')}` +
+        (meanings.length > 1 ? ' — the same metric name measures different things' : ' in both, but the load came from elsewhere (another network path)'),
     );
   }
   return out;
+}
+
+function latencyMeaning(s: ScenarioResult): string {
+  return s.engine === undefined ? "gauntlet's whole response from the intended send time" : `${s.engine.name}'s ${s.engine.latency.metric}, ${s.engine.latency.measures}`;
 }
 
 /** Who measured the run's scenarios: `gauntlet`, `artillery local`, ... */
