@@ -12,6 +12,11 @@ import { METRICS_BY_ENDPOINT_PLUGIN } from './export-script.ts';
 
 /** Artillery's latency metric: time to first byte after the request was written (got's timings.phases.firstByte). */
 export const ARTILLERY_LATENCY_METRIC = 'http.response_time';
+/** What one ARTILLERY_LATENCY_METRIC sample spans, in words: results (engine.latency), notes and metric descriptions say it. */
+export const ARTILLERY_LATENCY_MEASURES = 'time to first byte after the request was written (connection set-up excluded)';
+/** Artillery keeps latency in DDSketches of this relative accuracy (@artilleryio/int-core ssms.js), summarised in whole ms. */
+export const ARTILLERY_SKETCH_RELATIVE_ERROR = 0.01;
+const ACCURACY = `whole ms, ~${ARTILLERY_SKETCH_RELATIVE_ERROR * 100}% sketch error`;
 /** With extendedMetrics: the whole exchange (DNS, TCP connect, waiting, download), from the actual send. */
 export const ARTILLERY_TOTAL_METRIC = 'http.total';
 const TOTAL_STATS: readonly LatencyStat[] = ['p50', 'p95', 'p99', 'max'];
@@ -20,8 +25,8 @@ export const ARTILLERY_LATENCY_STATS: readonly LatencyStat[] = ['p50', 'p75', 'p
 
 /** Every metric a run under the Artillery engine reports; thresholds may name only these. */
 export const ARTILLERY_METRIC_SPECS: readonly MetricSpec[] = [
-  ...latencyMetricSpecs('latency', `Artillery's ${ARTILLERY_LATENCY_METRIC} (time to first byte after the request was written; ms resolution, ~1% sketch error)`, ARTILLERY_LATENCY_STATS),
-  ...latencyMetricSpecs('latency.total', `Artillery's ${ARTILLERY_TOTAL_METRIC} (the whole exchange: connect, wait, download; from the actual send; ms, ~1% sketch error)`, TOTAL_STATS),
+  ...latencyMetricSpecs('latency', `Artillery's ${ARTILLERY_LATENCY_METRIC} (${ARTILLERY_LATENCY_MEASURES}; ${ACCURACY})`, ARTILLERY_LATENCY_STATS),
+  ...latencyMetricSpecs('latency.total', `Artillery's ${ARTILLERY_TOTAL_METRIC} (the whole exchange: connect, wait, download; from the actual send; ${ACCURACY})`, TOTAL_STATS),
   { name: 'errors.rate', dimension: 'ratio', description: 'requests answered with a status their flow does not expect, or not answered at all, over requests sent' },
   { name: 'http.requests', dimension: 'count', description: 'requests Artillery sent' },
   { name: 'http.responses', dimension: 'count', description: 'responses Artillery received' },
@@ -38,21 +43,16 @@ const periodShape = z.object({
   // Kept loose: Artillery writes summaries it has no samples for with nulls (http.tls without TLS); each is checked where read.
   summaries: z.record(z.string(), z.unknown()).default({}),
   firstMetricAt: z.number().optional(),
-  lastMetricAt: z.number().optional(),
   period: z.union([z.number(), z.string()]).optional(),
 });
 const reportShape = z.object({ aggregate: periodShape, intermediate: z.array(periodShape).default([]) });
 
 type Period = z.infer<typeof periodShape>;
-export type ArtillerySummary = z.infer<typeof summaryShape>;
+type ArtillerySummary = z.infer<typeof summaryShape>;
 type Row = Record<string, string | number | boolean | null>;
 
 export interface ImportedReport {
   readonly metrics: Readonly<Record<string, number>>;
-  /** Artillery's summary of http.response_time (ms), or null when nothing was answered. */
-  readonly latency: ArtillerySummary | null;
-  /** From the first to the last metric Artillery recorded. */
-  readonly durationMs: number;
   readonly tables: { readonly codes: Row[]; readonly errors: Row[]; readonly endpoints: Row[]; readonly flows: Row[] };
   /** One point per reporting period (x: seconds from the first), keys named as the metrics. */
   readonly series: readonly SeriesPoint[];
@@ -73,14 +73,11 @@ export function importArtilleryReport(text: string): ImportOutcome {
     return { ok: false, error: `Artillery's report has an unexpected shape (${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` };
   }
   const { aggregate, intermediate } = parsed.data;
-  const latency = summaryOf(aggregate, ARTILLERY_LATENCY_METRIC) ?? null;
   const t0 = intermediate[0]?.firstMetricAt ?? aggregate.firstMetricAt ?? 0;
   return {
     ok: true,
     report: {
       metrics: periodMetrics(aggregate),
-      latency,
-      durationMs: Math.max(0, (aggregate.lastMetricAt ?? 0) - (aggregate.firstMetricAt ?? 0)),
       tables: { codes: prefixed(aggregate, 'http.codes.', 'status'), errors: prefixed(aggregate, 'errors.', 'error'), endpoints: endpoints(aggregate), flows: prefixed(aggregate, 'vusers.created_by_name.', 'flow') },
       series: intermediate.length < MIN_SERIES_PERIODS ? [] : intermediate.map((p) => seriesPoint(p, t0)),
     },

@@ -13,7 +13,7 @@ import type { PlannedScenario } from '../runner/plan.ts';
 import { abortReason, thresholdReasons, thresholdResult } from '../runner/run-scenario.ts';
 import type { ScenarioRunDeps, ScenarioRunOutcome } from '../runner/run-scenario.ts';
 import { buildArtilleryExport, writeArtilleryExport } from './export-script.ts';
-import { ARTILLERY_LATENCY_METRIC, ARTILLERY_METRIC_SPECS, importArtilleryReport } from './import-report.ts';
+import { ARTILLERY_LATENCY_MEASURES, ARTILLERY_LATENCY_METRIC, ARTILLERY_METRIC_SPECS, ARTILLERY_SKETCH_RELATIVE_ERROR, importArtilleryReport } from './import-report.ts';
 import type { ImportedReport } from './import-report.ts';
 import type { ArtilleryInstall } from './locate-artillery.ts';
 import { ArtilleryConsoleCounts } from './console-counts.ts';
@@ -27,8 +27,6 @@ export const ARTILLERY_REPORT_FILE = 'artillery-report.json';
 export const ARTILLERY_LOG_FILE = 'artillery.log';
 /** Artillery's exit code when expectations failed: its report is complete, the failures are in it. */
 const EXIT_EXPECTATIONS_FAILED = 21;
-/** Artillery summarises latency in DDSketch form with this relative accuracy, in whole ms. */
-const SKETCH_RELATIVE_ERROR = 0.01;
 
 export interface ArtilleryEngineConfig {
   readonly install: ArtilleryInstall;
@@ -54,9 +52,9 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     platform: config.platform.platform,
     latency: {
       metric: ARTILLERY_LATENCY_METRIC,
-      measures: 'time to first byte after the request was written (connection set-up excluded)',
+      measures: ARTILLERY_LATENCY_MEASURES,
       resolutionMs: 1,
-      relativeError: SKETCH_RELATIVE_ERROR,
+      relativeError: ARTILLERY_SKETCH_RELATIVE_ERROR,
       rawHistogram: false,
       correctedForCoordinatedOmission: false,
     },

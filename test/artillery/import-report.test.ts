@@ -40,12 +40,10 @@ describe("importing Artillery's JSON report", () => {
   it('reads the metrics Artillery gives under gauntlet names', () => {
     const outcome = importArtilleryReport(JSON.stringify(report()));
     if (!outcome.ok) throw new Error(outcome.error);
-    const { metrics, durationMs, latency } = outcome.report;
+    const { metrics } = outcome.report;
     // Unexpected statuses (4) plus the unanswered request (100 sent, 99 answered), over requests sent.
     expect(metrics['errors.rate']).toBeCloseTo(5 / 100, 10);
     expect(metrics).toMatchObject({ 'http.requests': 100, 'http.responses': 99, 'http.request_rate': 50, 'vusers.created': 20, 'vusers.failed': 1, 'latency.p99': 42, 'latency.p50': 3, 'latency.max': 47, 'latency.total.p99': 44 });
-    expect(latency?.count).toBe(99);
-    expect(durationMs).toBe(2_000);
     expect(Object.keys(metrics).every((name) => ARTILLERY_METRIC_SPECS.some((m) => m.name === name))).toBe(true);
   });
 
