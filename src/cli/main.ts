@@ -80,7 +80,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       "Write a scenario's traffic as an Artillery script (script.json + processor.cjs) to --out; only the traffic exports, not the checks",
       (y) =>
         y
-          .option('scenario', { type: 'string', demandOption: true, describe: 'The scenario to export (family-creation, db-query-performance, load-balancing, horizontal-scaling)' })
+          .option('scenario', { type: 'string', demandOption: true, describe: 'The scenario to export (`gauntlet list` says which export to Artillery; your own with --scenarios-dir)' })
           .option('profile', { choices: PROFILES, default: DEFAULT_PROFILE, describe: 'Whose rates and durations to export' })
           .option('out', { type: 'string', demandOption: true, describe: 'Directory for script.json and processor.cjs' })
           .option('target', { type: 'string', describe: `Base URL the script sends to (default ${DEFAULT_EXPORT_TARGET})` })
