@@ -12,6 +12,8 @@ import { parseThreshold } from '../thresholds/parse.ts';
 import { ARTILLERY_METRIC_SPECS } from './import-report.ts';
 
 const AVAILABLE = new Set(ARTILLERY_METRIC_SPECS.map((m) => m.name));
+/** Why a scenario without `artillery(params)` has none: said by run planning, a suite run's skip and export-artillery. */
+export const NO_ARTILLERY_TRAFFIC = "its load depends on what gauntlet's engine sees while it runs (answers judged mid-run, fixtures read back, deployments reshaped)";
 
 export interface ArtilleryPlan {
   readonly plan: PlannedScenario[];
@@ -32,7 +34,7 @@ export function planArtilleryRun(request: PlanRequest): ArtilleryPlan {
     const definition = byId.get(id);
     if (definition !== undefined && definition.artillery === undefined) {
       throw new UsageError(
-        `scenario '${id}' has no Artillery traffic: its load is shaped by what gauntlet's engine sees while it runs; ` +
+        `scenario '${id}' has no Artillery traffic: ${NO_ARTILLERY_TRAFFIC}; ` +
           `run it without --engine, or pick one that exports: ${exportableIds(request.catalog).join(', ') || '(none)'}`,
       );
     }

@@ -18,6 +18,7 @@ import type { ImportedReport } from './import-report.ts';
 import type { ArtilleryInstall } from './locate-artillery.ts';
 import { ArtilleryConsoleCounts } from './console-counts.ts';
 import { artilleryArgv } from './platform-args.ts';
+import { NO_ARTILLERY_TRAFFIC } from './plan-artillery.ts';
 import type { PlatformOptions } from './platform-args.ts';
 import { spawnArtillery } from './spawn-artillery.ts';
 import { describeTraffic } from './traffic.ts';
@@ -99,7 +100,7 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
 
   if (invalid !== null) return { result: finish('errored', [invalid]), targetDied: null };
   if (traffic === undefined) {
-    return { result: finish('skipped', ["has no Artillery traffic: its load is shaped by what gauntlet's engine sees while it runs (run it without --engine)"]), targetDied: null };
+    return { result: finish('skipped', [`has no Artillery traffic: ${NO_ARTILLERY_TRAFFIC} (run it without --engine)`]), targetDied: null };
   }
   await deps.session.ensure(definition.deployment?.(params));
 

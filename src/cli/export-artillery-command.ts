@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Profile } from '../config/defaults.ts';
 import { EXIT_CODES, UsageError } from '../exit-codes.ts';
 import { buildArtilleryExport, writeArtilleryExport, ARTILLERY_PROCESSOR_FILE } from '../artillery/export-script.ts';
-import { exportableIds } from '../artillery/plan-artillery.ts';
+import { exportableIds, NO_ARTILLERY_TRAFFIC } from '../artillery/plan-artillery.ts';
 import { DEFAULT_EXPORT_TARGET, targetCommandFor } from '../artillery/target-hint.ts';
 import { describeTraffic } from '../artillery/traffic.ts';
 import type { ArtilleryTraffic } from '../artillery/traffic.ts';
@@ -26,8 +26,7 @@ export async function exportArtilleryCommand(args: ExportArtilleryArgs, write: (
   if (definition === undefined) throw new UsageError(`unknown scenario '${args.scenario}'; scenarios that export to Artillery: ${exportable}`);
   if (definition.artillery === undefined) {
     throw new UsageError(
-      `scenario '${definition.id}' cannot be expressed as Artillery traffic: its load depends on what gauntlet's engine sees while it runs ` +
-        `(barrier bursts judged on their answers, fixtures read back mid-run). Scenarios that export: ${exportable}`,
+      `scenario '${definition.id}' cannot be expressed as Artillery traffic: ${NO_ARTILLERY_TRAFFIC}. Scenarios that export: ${exportable}`,
     );
   }
   const target = exportTarget(args.target);
