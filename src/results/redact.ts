@@ -1,14 +1,14 @@
 /**
  * The one redaction of secrets (bearer tokens, `token` fields, Authorization values) from everything
- * gauntlet writes or prints: results.json, report.md, JUnit, the step summary, progress lines, and
- * the reference target's log. A secret gets there through text nobody meant to hold one — a check
+ * gauntlet writes or prints: results.json, report.md, JUnit, the step summary, progress lines. The
+ * patterns are the reference target's (its log uses them too); this adds the tokens a run saw. A secret gets there through text nobody meant to hold one — a check
  * detail quoting a response body, an error message quoting a request, a target's error echoing a
  * header — so redaction runs where results leave the process, not where each string is made.
  */
 
-/** What a secret is replaced with. */
-export const REDACTED = '[redacted]';
+import { REDACTED, redactSecretPatterns } from '../../target/service/secret-patterns.ts';
 
+export { REDACTED };
 /** Secrets shorter than this are not remembered: matching them would redact ordinary words. */
 export const MIN_SECRET_LENGTH = 16;
 /** At most this many secrets are remembered (a long soak creates many users); the patterns below still apply beyond it. */
@@ -16,19 +16,6 @@ export const MAX_REMEMBERED_SECRETS = 500_000;
 
 /** Object keys whose string values are secrets, wherever they appear. */
 const SECRET_KEY = /^(?:token|access[-_]?token|refresh[-_]?token|id[-_]?token|api[-_]?key|x-api-key|(?:proxy-)?authorization|cookie|set-cookie)$/i;
-const SECRET_NAMES = String.raw`(?:token|access_token|refresh_token|id_token|api_key|apikey)`;
-
-/** Patterns of secrets in text, each replaced keeping its label. */
-const TEXT_PATTERNS: readonly (readonly [RegExp, string])[] = [
-  // `Bearer <credential>` anywhere: a header line, an error message, a curl command.
-  [/\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/gi, `$1${REDACTED}`],
-  // `Authorization: <value>` up to the end of the value (after the bearer rule, this catches the other schemes).
-  [/(\b(?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?)(?!\[redacted\])[^"'\\\r\n,;}\s](?:[^"'\\\r\n,;}]*[^"'\\\r\n,;}\s])?/gi, `$1${REDACTED}`],
-  // `"token": "<value>"` in JSON, escaped JSON (`\"token\":\"...`) and JSON cut short (no closing quote).
-  [new RegExp(String.raw`(\\?["']${SECRET_NAMES}\\?["']\s*:\s*\\?["'])(?!\[redacted\])[^"'\\]+`, 'gi'), `$1${REDACTED}`],
-  // `?token=<value>` and `&access_token=<value>` in URLs and form bodies.
-  [new RegExp(String.raw`([?&;]${SECRET_NAMES}=)(?!\[redacted\])[^&#\s"']+`, 'gi'), `$1${REDACTED}`],
-];
 
 /** Secrets seen during this process (tokens a target handed out or a request carried), by exact value. */
 const remembered = new Set<string>();
@@ -45,8 +32,7 @@ export function rememberSecret(value: string): void {
 
 /** `text` with every secret replaced by REDACTED. */
 export function redactText(text: string): string {
-  let out = text;
-  for (const [pattern, replacement] of TEXT_PATTERNS) out = out.replace(pattern, replacement);
+  let out = redactSecretPatterns(text);
   // A token is a run of base64url characters between delimiters (quotes, spaces, `/`, `=`...): look each run up.
   if (remembered.size > 0) out = out.replace(SECRET_RUN, (run) => (remembered.has(run) ? REDACTED : run));
   for (const secret of rememberedOdd) if (out.includes(secret)) out = out.split(secret).join(REDACTED);

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
-import { redactText } from '../../src/results/redact.ts';
+import { redactSecretPatterns } from './secret-patterns.ts';
 import { OVERLOAD_RETRY_AFTER_S, type ServiceConfig } from '../config.ts';
 import { DomainError } from '../domain.ts';
 import type { OpContext, QueryTiming, Store } from '../store/store.ts';
@@ -52,8 +52,8 @@ export function createService(options: ServiceOptions): Service {
   const { config, instanceId } = options;
   const now = options.now ?? Date.now;
   const sink = options.log ?? ((line: string) => console.error(line));
-  // An unexpected failure's stack, or a request URL, may quote a token a client sent: the one redaction of src/results.
-  const log = (line: string): void => sink(redactText(line));
+  // An unexpected failure's stack, or a request URL, may quote a token a client sent.
+  const log = (line: string): void => sink(redactSecretPatterns(line));
   const guarded = guardStore(options.store, config.storeBreaker, monotonic);
   const store = guarded.store;
   const admission = new AdmissionControl(config.admission, monotonic);
