@@ -9,6 +9,7 @@ import { describeTraffic } from '../artillery/traffic.ts';
 import type { ArtilleryTraffic } from '../artillery/traffic.ts';
 import type { ArtilleryExport } from '../artillery/export-script.ts';
 import { loadFullCatalog } from '../scenario/catalog.ts';
+import { parseTargetUrl } from './run-options.ts';
 
 export interface ExportArtilleryArgs {
   readonly scenario: string;
@@ -50,13 +51,5 @@ export async function exportArtilleryCommand(args: ExportArtilleryArgs, write: (
 }
 
 function exportTarget(text: string | undefined): string {
-  if (text === undefined) return DEFAULT_EXPORT_TARGET;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`--target '${text}' is not a URL; write it like ${DEFAULT_EXPORT_TARGET}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--target must be an http(s) URL, got '${url.protocol}'`);
-  return url.origin;
+  return text === undefined ? DEFAULT_EXPORT_TARGET : parseTargetUrl(text).origin;
 }

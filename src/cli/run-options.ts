@@ -126,13 +126,7 @@ function targetMode(args: RawRunArgs): TargetMode {
     return { kind: 'embedded', store: args.store, ...(args.mongoUri === undefined ? {} : { mongoUri: args.mongoUri }) };
   }
   if (args.mongoUri !== undefined) throw new UsageError('--mongo-uri configures the embedded target; it cannot be used with --target');
-  let url: URL;
-  try {
-    url = new URL(args.target);
-  } catch {
-    throw new UsageError(`--target '${args.target}' is not a URL; write it like http://127.0.0.1:3000`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--target must be an http(s) URL, got '${url.protocol}'`);
+  const url = parseTargetUrl(args.target);
   if (!args.allowRemote && !LOOPBACK_HOSTS.includes(url.hostname)) {
     throw new UsageError(
       `--target host '${url.hostname}' is not a loopback address; a load tool pointed at the wrong host is a denial of service. ` +
@@ -140,6 +134,18 @@ function targetMode(args: RawRunArgs): TargetMode {
     );
   }
   return { kind: 'external', url: url.origin };
+}
+
+/** A --target as an http(s) URL (run and export-artillery), or a UsageError showing how to write one. */
+export function parseTargetUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--target '${text}' is not a URL; write it like http://127.0.0.1:3000`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--target must be an http(s) URL, got '${url.protocol}'`);
+  return url;
 }
 
 async function readThresholdFile(file: string): Promise<Record<string, string[]>> {

@@ -177,6 +177,17 @@ describe('gauntlet export-artillery (CLI)', () => {
     expect(runHelp.stdout).toContain('"local", "aws:lambda", "aws:ecs", "az:aci"');
   });
 
+  it('--target is the base URL of the script; one that is not an http(s) URL is exit 2 and nothing is written', async () => {
+    const out = join(dir, 'remote');
+    const ok = await runGauntlet(['export-artillery', '--scenario', 'db-query-performance', '--profile', 'smoke', '--out', out, '--target', 'https://staging.example/ignored/path']);
+    expect(ok.code).toBe(0);
+    expect((JSON.parse(await readFile(join(out, 'script.json'), 'utf8')) as { config: { target: string } }).config.target).toBe('https://staging.example');
+    const bad = await runGauntlet(['export-artillery', '--scenario', 'db-query-performance', '--out', join(dir, 'bad'), '--target', 'ftp://staging.example']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--target must be an http(s) URL, got 'ftp:'");
+    await expect(readFile(join(dir, 'bad', 'script.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
   it('exit 2 for a scenario whose oracle shapes its load, naming the ones that export', async () => {
     const run = await runGauntlet(['export-artillery', '--scenario', 'cache-coherence', '--out', join(dir, 'nope')]);
     expect(run.code).toBe(2);
