@@ -48,24 +48,25 @@ export interface ResourceTrend {
 export function judgeResourceTrends(
   samples: readonly ResourceSample[],
   bounds: Readonly<Record<TrendResource, number>> = TREND_FLAT_BOUNDS_PER_MINUTE,
+  confidence: number = TREND_CONFIDENCE,
 ): ResourceTrend[] {
   const trends: ResourceTrend[] = [];
   for (const process of ['gauntlet', 'target'] as const) {
     const own = samples.filter((s) => s.process === process);
     if (own.length === 0) continue;
-    for (const resource of ['rss', 'fds'] as const) trends.push(judgeOne(process, resource, own, bounds[resource]));
+    for (const resource of ['rss', 'fds'] as const) trends.push(judgeOne(process, resource, own, bounds[resource], confidence));
   }
   return trends;
 }
 
-function judgeOne(process: TrendProcess, resource: TrendResource, samples: readonly ResourceSample[], bound: number): ResourceTrend {
+function judgeOne(process: TrendProcess, resource: TrendResource, samples: readonly ResourceSample[], bound: number, confidence: number): ResourceTrend {
   const bySegment = new Map<string, XY[]>();
   for (const s of samples) {
     const points = bySegment.get(s.segment) ?? [];
     points.push({ x: s.atSec / 60, y: resource === 'rss' ? s.rssBytes : s.openFds });
     bySegment.set(s.segment, points);
   }
-  const fit = fitPooledSlope([...bySegment.values()], TREND_CONFIDENCE);
+  const fit = fitPooledSlope([...bySegment.values()], confidence);
   const base = { process, resource, samples: samples.length, flatBoundPerMinute: bound };
   if (fit.state === 'insufficient-data') {
     return { ...base, segments: bySegment.size, slopePerMinute: null, ci: null, verdict: 'insufficient-data', reason: fit.reason };

@@ -8,7 +8,7 @@ import type { ResourceTrend } from '../measure/resource-trend.ts';
 import type { RunResults, ScenarioResult } from '../results/schema.ts';
 import { SCENARIO_GROUPS } from '../scenario/definition.ts';
 import type { Comparison } from './compare.ts';
-import { formatChange, formatValue } from './format.ts';
+import { formatChange, formatPercent, formatValue } from './format.ts';
 
 interface Case {
   readonly classname: string;
@@ -25,7 +25,7 @@ export function renderJUnit(results: RunResults, comparison: Comparison | null =
   const suites: { name: string; cases: Case[] }[] = SCENARIO_GROUPS.map((group) => ({ name: group, cases: results.scenarios.filter((s) => s.group === group).map(scenarioCase) })).filter(
     (s) => s.cases.length > 0,
   );
-  if (results.resources?.enforced === true) suites.push({ name: 'resources', cases: trendCases(results.resources.trends) });
+  if (results.resources?.enforced === true) suites.push({ name: 'resources', cases: trendCases(results.resources.trends, results.resources.confidence) });
   if (comparison !== null) suites.push({ name: 'baseline', cases: comparisonCases(comparison) });
   const all = suites.flatMap((s) => s.cases);
   const lines = [
@@ -75,14 +75,14 @@ function scenarioCase(s: ScenarioResult): Case {
 }
 
 /** Where the profile enforces resource trends (soak), a testcase per process and resource. */
-function trendCases(trends: readonly ResourceTrend[]): Case[] {
+function trendCases(trends: readonly ResourceTrend[], confidence: number): Case[] {
   return trends.map((t) => ({
     classname: 'gauntlet.resources',
     name: `${t.process} ${t.resource} over the run`,
     seconds: 0,
     failures:
       t.verdict === 'growing'
-        ? [{ type: 'trend', message: `${t.process} ${t.resource} grew ${String(t.slopePerMinute)}/min`, body: `95% CI [${String(t.ci?.low)}, ${String(t.ci?.high)}] per minute; flat below ${String(t.flatBoundPerMinute)}/min` }]
+        ? [{ type: 'trend', message: `${t.process} ${t.resource} grew ${String(t.slopePerMinute)}/min`, body: `${formatPercent(confidence)} CI [${String(t.ci?.low)}, ${String(t.ci?.high)}] per minute; flat below ${String(t.flatBoundPerMinute)}/min` }]
         : [],
     error: null,
     skipped: t.verdict === 'insufficient-data' ? (t.reason ?? 'insufficient data') : null,

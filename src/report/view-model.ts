@@ -15,7 +15,7 @@ import type { Finding } from './findings.ts';
 import { metricKind } from './metric-kind.ts';
 import { recommendations } from './recommendations.ts';
 import type { Recommendation } from './recommendations.ts';
-import { formatBytes, significant } from './format.ts';
+import { formatBytes, formatPercent, significant } from './format.ts';
 import { FAIL_ICON, latencyRows, NOT_MEASURED_ICON, PASS_ICON, scenarioView, STATUS_ICONS } from './scenario-view.ts';
 import type { LatencyRow, MetricCell, ScenarioView } from './scenario-view.ts';
 
@@ -72,6 +72,8 @@ export interface ReliabilityRow {
 
 export interface ResourceTrendsView {
   readonly enforced: boolean;
+  /** The intervals' confidence level, as a fraction. */
+  readonly confidence: number;
   readonly intervalMs: number;
   readonly rows: readonly {
     readonly icon: string;
@@ -151,6 +153,7 @@ function perMinute(value: number, resource: ResourceTrend['resource']): string {
 function resourceTrendsView(resources: ResourceTrends): ResourceTrendsView {
   return {
     enforced: resources.enforced,
+    confidence: resources.confidence,
     intervalMs: resources.intervalMs,
     rows: resources.trends.map((t) => ({
       icon: t.verdict === 'growing' ? (resources.enforced ? FAIL_ICON : NOT_MEASURED_ICON) : t.verdict === 'flat' ? PASS_ICON : NOT_MEASURED_ICON,
@@ -173,7 +176,7 @@ function trendFailureLines(resources: ResourceTrends | undefined): FailureLine[]
     scenarioId: 'run',
     title: `${TREND_LABELS[t.process]} ${TREND_LABELS[t.resource]}`,
     icon: FAIL_ICON,
-    reason: `grew ${t.slopePerMinute === null ? '' : perMinute(t.slopePerMinute, t.resource)} over the run (95% CI excludes 0 and the slope exceeds ${perMinute(t.flatBoundPerMinute, t.resource)})`,
+    reason: `grew ${t.slopePerMinute === null ? '' : perMinute(t.slopePerMinute, t.resource)} over the run (its ${formatPercent(resources.confidence)} interval excludes 0 and the slope exceeds ${perMinute(t.flatBoundPerMinute, t.resource)})`,
   }));
 }
 

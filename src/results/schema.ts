@@ -129,6 +129,8 @@ export interface ResourceTrends {
   readonly intervalMs: number;
   /** True in profiles where a growing trend fails the run (soak); elsewhere trends inform. */
   readonly enforced: boolean;
+  /** Two-sided confidence level of every trend's interval. */
+  readonly confidence: number;
   readonly samples: readonly ResourceSample[];
   readonly trends: readonly ResourceTrend[];
   /** Why a process could not be sampled, one line each. */

@@ -6,7 +6,7 @@
  * requests' own timeouts deal with that).
  */
 import { connect } from 'node:net';
-import { systemClock } from '../clock.ts';
+import { sleep, systemClock } from '../clock.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 
 /** How an external target's liveness is probed while a scenario runs. */
@@ -90,12 +90,22 @@ export function watchLiveness(url: string, probe: Probe, onDead: (message: strin
  * One check, for between scenarios: null when the target accepts a connection; otherwise probes up
  * to `failuresToDie` times, `intervalMs` apart, and returns the death message if every one failed.
  */
-export async function confirmDeath(url: string, probe: Probe, settings: LivenessSettings = LIVENESS_DEFAULTS, clock: Clock = systemClock): Promise<string | null> {
+export async function confirmDeath(
+  url: string,
+  probe: Probe,
+  settings: LivenessSettings = LIVENESS_DEFAULTS,
+  clock: Clock = systemClock,
+  signal?: AbortSignal,
+): Promise<string | null> {
   const first = clock.now();
+  // Ctrl-C during the confirmation: the run stops as interrupted, not as a dead target.
+  const aborted = (): boolean => signal?.aborted === true;
   let last: ProbeOutcome = await probe();
   for (let failures = 1; !last.ok; failures++) {
     if (failures >= settings.failuresToDie) return deathMessage(url, failures, clock.now() - first, last.reason);
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, settings.intervalMs));
+    if (aborted()) return null;
+    await sleep(clock, settings.intervalMs, signal).catch(() => undefined);
+    if (aborted()) return null;
     last = await probe();
   }
   return null;

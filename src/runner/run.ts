@@ -7,9 +7,9 @@ import type { EnvironmentInfo } from '../measure/environment.ts';
 import { failingTrends } from '../measure/resource-trend.ts';
 import { RESULTS_SCHEMA_VERSION } from '../results/schema.ts';
 import type { ResourceTrends, RunResults, ScenarioResult, ScenarioStatus } from '../results/schema.ts';
-import { confirmDeath, tcpConnectProbe } from './liveness.ts';
+import { confirmDeath, LIVENESS_DEFAULTS, tcpConnectProbe } from './liveness.ts';
 import type { PlannedScenario } from './plan.ts';
-import { RESOURCE_TREND_ENFORCED_PROFILES, startResourceMonitor } from './resource-monitor.ts';
+import { RESOURCE_TREND_ENFORCED_PROFILES, RESOURCE_TREND_UNSAMPLED_GROUPS, startResourceMonitor } from './resource-monitor.ts';
 import { runPlannedScenario } from './run-scenario.ts';
 import { openTargetSession } from './target-session.ts';
 import type { TargetMode, TargetSession } from './target-session.ts';
@@ -66,6 +66,7 @@ export async function executeRun(req: RunRequest): Promise<RunResults> {
       const id = planned.definition.id;
       let counts = (): { requests: number; errors: number } => ({ requests: 0, errors: 0 });
       req.onEvent({ type: 'scenario-start', id, title: planned.definition.title, index, total: req.plan.length, counts: () => counts() });
+      if (RESOURCE_TREND_UNSAMPLED_GROUPS.includes(planned.definition.group)) monitor.pause();
       const outcome = await (req.runScenario ?? runPlannedScenario)(planned, {
         session,
         profile: req.profile,
@@ -76,11 +77,12 @@ export async function executeRun(req: RunRequest): Promise<RunResults> {
         onPhase: (label) => req.onEvent({ type: 'scenario-phase', id, label }),
         onCounts: (read) => (counts = read),
       });
+      monitor.resume();
       results.push(outcome.result);
       req.onEvent({ type: 'scenario-end', result: outcome.result, index, total: req.plan.length });
       // An external target has no process to watch, and a scenario can fail on refusals before the
       // liveness watch has seen enough of them: one more look after each scenario tells the two apart.
-      const died = outcome.targetDied ?? (req.mode.kind === 'external' ? await confirmDeath(req.mode.url, tcpConnectProbe(req.mode.url)) : null);
+      const died = outcome.targetDied ?? (req.mode.kind === 'external' ? await confirmDeath(req.mode.url, tcpConnectProbe(req.mode.url), LIVENESS_DEFAULTS, req.clock, req.signal) : null);
       if (died !== null) {
         interrupted = `stopped: ${died}`;
         targetDied = true;

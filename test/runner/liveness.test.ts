@@ -80,6 +80,17 @@ describe('confirmDeath (between scenarios)', () => {
     await tick(clock, 3);
     expect(await verdict).toMatch(/died: 3 connection attempts in a row failed/);
   });
+
+  it('stops confirming at Ctrl-C: the run is interrupted, not a dead target', async () => {
+    const dead = scripted([false]);
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const verdict = confirmDeath(URL_, dead, settings, clock, controller.signal);
+    await tick(clock, 1);
+    controller.abort();
+    expect(await verdict).toBeNull();
+    expect(dead.calls).toBeLessThan(settings.failuresToDie);
+  });
 });
 
 describe('tcpConnectProbe (real sockets)', () => {

@@ -47,9 +47,9 @@ describe('resource monitor', () => {
     const trends = await monitor.stop();
     const target = trends.samples.filter((s) => s.process === 'target');
     expect(trends.samples.filter((s) => s.process === 'gauntlet').length).toBe(target.length);
-    expect(new Set(target.map((s) => s.segment))).toEqual(new Set(['10,11', '12,13,14']));
-    expect(target.find((s) => s.segment === '10,11')?.rssBytes).toBe(100e6 + 2 * 0);
-    expect(target.find((s) => s.segment === '12,13,14')?.openFds).toBe(60);
+    expect(new Set(target.map((s) => s.segment))).toEqual(new Set(['0:10,11', '0:12,13,14']));
+    expect(target.find((s) => s.segment === '0:10,11')?.rssBytes).toBe(100e6 + 2 * 0);
+    expect(target.find((s) => s.segment === '0:12,13,14')?.openFds).toBe(60);
     expect(target.map((s) => s.atSec)).toEqual([...target.map((s) => s.atSec)].sort((a, b) => a - b));
     expect(clock.pendingTimers).toBe(0);
   });
@@ -64,6 +64,29 @@ describe('resource monitor', () => {
     await flush();
     const trends = await monitor.stop();
     expect(trends.samples.every((s) => s.process === 'gauntlet')).toBe(true);
+  });
+
+  it('takes no samples while paused (a fault scenario), and resumes in new segments', async () => {
+    const clock = new FakeClock();
+    const { sample } = fakeSampler({}, new Set());
+    const monitor = startResourceMonitor({ clock, enforced: true, targetPids: () => [10], intervalMs: 1000, selfPid: 1, sample });
+    const tick = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        await flush();
+        clock.advance(1000);
+      }
+      await flush();
+    };
+    await tick(2);
+    monitor.pause();
+    await tick(5);
+    monitor.resume();
+    await tick(2);
+    const trends = await monitor.stop();
+    const target = trends.samples.filter((s) => s.process === 'target');
+    expect(target.some((s) => s.atSec > 2.5 && s.atSec < 6.5)).toBe(false);
+    expect(new Set(target.map((s) => s.segment))).toEqual(new Set(['0:10', '1:10']));
+    expect(trends.confidence).toBe(0.95);
   });
 
   it('notes that an external target is not sampled', async () => {
