@@ -4,6 +4,7 @@
  * per-period series. Artillery keeps latency as sketches summarised in ms, not as raw histograms.
  */
 import { z } from 'zod';
+import type { EngineInfo } from '../results/schema.ts';
 import type { SeriesPoint } from '../scenario/definition.ts';
 import type { LatencyStat } from '../scenario/latency-metrics.ts';
 import { latencyMetricSpecs } from '../scenario/latency-metrics.ts';
@@ -17,6 +18,23 @@ export const ARTILLERY_LATENCY_MEASURES = 'time to first byte after the request 
 /** Artillery keeps latency in DDSketches of this relative accuracy (@artilleryio/int-core ssms.js), summarised in whole ms. */
 export const ARTILLERY_SKETCH_RELATIVE_ERROR = 0.01;
 const ACCURACY = `whole ms, ~${ARTILLERY_SKETCH_RELATIVE_ERROR * 100}% sketch error`;
+/** What an Artillery run measured and how accurately, for a result's `engine`. */
+export function artilleryEngineInfo(version: string, platform: string, unavailableMetrics: readonly string[]): EngineInfo {
+  return {
+    name: 'artillery',
+    version,
+    platform,
+    latency: {
+      metric: ARTILLERY_LATENCY_METRIC,
+      measures: ARTILLERY_LATENCY_MEASURES,
+      resolutionMs: 1,
+      relativeError: ARTILLERY_SKETCH_RELATIVE_ERROR,
+      rawHistogram: false,
+      correctedForCoordinatedOmission: false,
+    },
+    unavailableMetrics,
+  };
+}
 /** With extendedMetrics: the whole exchange (DNS, TCP connect, waiting, download), from the actual send. */
 export const ARTILLERY_TOTAL_METRIC = 'http.total';
 const TOTAL_STATS: readonly LatencyStat[] = ['p50', 'p95', 'p99', 'max'];

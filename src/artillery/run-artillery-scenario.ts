@@ -13,7 +13,7 @@ import type { PlannedScenario } from '../runner/plan.ts';
 import { abortReason, thresholdReasons, thresholdResult } from '../runner/run-scenario.ts';
 import type { ScenarioRunDeps, ScenarioRunOutcome } from '../runner/run-scenario.ts';
 import { buildArtilleryExport, writeArtilleryExport } from './export-script.ts';
-import { ARTILLERY_LATENCY_MEASURES, ARTILLERY_LATENCY_METRIC, ARTILLERY_METRIC_SPECS, ARTILLERY_SKETCH_RELATIVE_ERROR, importArtilleryReport } from './import-report.ts';
+import { ARTILLERY_METRIC_SPECS, artilleryEngineInfo, importArtilleryReport } from './import-report.ts';
 import type { ImportedReport } from './import-report.ts';
 import type { ArtilleryInstall } from './locate-artillery.ts';
 import { ArtilleryConsoleCounts } from './console-counts.ts';
@@ -47,20 +47,7 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
   const { definition, params } = planned;
   const startedAt = (deps.wallClock ?? (() => new Date()))().toISOString();
   const t0 = deps.clock.now();
-  const engine: EngineInfo = {
-    name: 'artillery',
-    version: config.install.version,
-    platform: config.platform.platform,
-    latency: {
-      metric: ARTILLERY_LATENCY_METRIC,
-      measures: ARTILLERY_LATENCY_MEASURES,
-      resolutionMs: 1,
-      relativeError: ARTILLERY_SKETCH_RELATIVE_ERROR,
-      rawHistogram: false,
-      correctedForCoordinatedOmission: false,
-    },
-    unavailableMetrics: config.unavailable.get(definition.id) ?? [],
-  };
+  const engine = artilleryEngineInfo(config.install.version, config.platform.platform, config.unavailable.get(definition.id) ?? []);
   let harness: HarnessSample | null = null;
   let traffic: ArtilleryTraffic | undefined;
   let invalid: string | null = null;
@@ -158,13 +145,13 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
   }
 }
 
+/**
+ * What is particular to this scenario's run. What Artillery measures and its arrival model are the
+ * same for every scenario: the report says them once per engine, from `engine` (src/report/engine-view.ts).
+ */
 function notesFor(engine: EngineInfo, traffic: ArtilleryTraffic, dropped: readonly string[], dir: string): string[] {
-  const connections =
-    traffic.connectionPool === undefined ? 'each on a connection of its own' : `all sharing a pool of ${traffic.connectionPool} connections (so one user's parallel requests race)`;
   return [
-    `measured by Artillery ${engine.version} (${engine.platform}): latency is ${engine.latency.metric}, ${engine.latency.measures}, in whole ms with ~${engine.latency.relativeError * 100}% sketch error, ` +
-      'not corrected for coordinated omission, and no raw histogram is kept (compare uses summaries and per-period series)',
-    `Artillery starts new virtual users per second, ${connections}, each running its flow; gauntlet's own engine sends requests at a rate over kept-alive connections`,
+    ...(traffic.connectionPool === undefined ? [] : [`its virtual users share a pool of ${String(traffic.connectionPool)} connections (so one user's parallel requests race)`]),
     `only the traffic was exported, not the checks: ${traffic.notExported}`,
     ...(engine.unavailableMetrics.length === 0 ? [] : [`unavailable under Artillery (gauntlet's engine only): ${engine.unavailableMetrics.join(', ')}`]),
     ...(dropped.length === 0 ? [] : [`default thresholds not evaluated (their metric is unavailable under Artillery): ${dropped.join('; ')}`]),

@@ -4,6 +4,7 @@
  */
 import type { RunResults, ScenarioResult } from '../results/schema.ts';
 import { formatCount, formatDuration, formatPercent, formatRate } from './format.ts';
+import { ENGINE_COUNT_METRICS } from './engine-view.ts';
 import { metricKind } from './metric-kind.ts';
 
 export interface Finding {
@@ -48,6 +49,13 @@ export function headlineFindings(results: RunResults): Finding[] {
   if (fastest !== undefined) {
     findings.push({ text: `Highest throughput: ${formatRate(fastest.value)} in ${fastest.title}.`, source: `scenarios[${fastest.id}].metrics.${fastest.metric}` });
   }
+  const offered = maxBy(offeredLoads(results.scenarios), (x) => x.value);
+  if (offered !== undefined) {
+    findings.push({
+      text: `Highest request rate Artillery offered: ${formatRate(offered.value)} in ${offered.title} (${offered.metric}: requests it sent per second, not a throughput the target was shown to sustain).`,
+      source: `scenarios[${offered.id}].metrics.${offered.metric}`,
+    });
+  }
   const errors = maxBy(errorRates(results.scenarios), (x) => x.value);
   if (errors !== undefined && errors.value > 0) {
     findings.push({ text: `Highest error rate: ${formatPercent(errors.value)} in ${errors.title}.`, source: `scenarios[${errors.id}].metrics.${errors.metric}` });
@@ -87,6 +95,11 @@ export function throughputs(scenarios: readonly ScenarioResult[]): (Named & { me
     const kind = metricKind(name, s);
     return kind.dimension === 'rate' && kind.direction === 'higher-is-better';
   });
+}
+
+/** Another engine's request rate (requests it sent per second), per scenario that engine measured. */
+export function offeredLoads(scenarios: readonly ScenarioResult[]): (Named & { metric: string; value: number })[] {
+  return metricsWhere(scenarios.filter((s) => s.engine !== undefined), (name) => name === ENGINE_COUNT_METRICS.offeredRate);
 }
 
 /** Every ratio metric that is better lower and names errors. */

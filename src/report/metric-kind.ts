@@ -12,7 +12,8 @@
  * counts (violations, duplicates, errors, failures, leaks, 5xx, crashes, mismatches, drops,
  * rejections, missing/visible things, over_/under_/false_ counts);
  * anything else (requests sent, families created, reads) is `neutral`: it describes the load
- * offered, so a change in it is shown but never called a regression.
+ * offered, so a change in it is shown but never called a regression. A `request_rate` (Artillery's
+ * `http.request_rate`: requests sent per second) is offered load too, neutral, never throughput.
  */
 import type { ScenarioResult } from '../results/schema.ts';
 import type { Dimension } from '../thresholds/units.ts';
@@ -50,7 +51,11 @@ export function dimensionFromName(metric: string): Dimension {
   return 'count';
 }
 
+/** Offered load, not what the target sustained: Artillery's `http.request_rate`. */
+const OFFERED_LOAD = /(^|[._])request_rate$/i;
+
 function directionOf(metric: string, dimension: Dimension): Direction {
+  if (OFFERED_LOAD.test(metric)) return 'neutral';
   if (HIGHER_IS_BETTER.test(metric) && !LOWER_IS_BETTER_RATIOS.test(metric)) return 'higher-is-better';
   switch (dimension) {
     case 'duration':

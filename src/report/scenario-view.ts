@@ -4,6 +4,7 @@ import type { LoadRunSummary } from '../scenario/definition.ts';
 import type { Dimension } from '../thresholds/units.ts';
 import { scenarioCharts } from './charts.ts';
 import type { ChartView } from './charts.ts';
+import { ENGINE_COUNT_METRICS, engineLatencyLabel } from './engine-view.ts';
 import { metricKind } from './metric-kind.ts';
 
 /** Status marks: a failure is visible at a glance. */
@@ -144,13 +145,29 @@ export function scenarioView(s: ScenarioResult): ScenarioView {
   };
 }
 
-/** One row per saved histogram that recorded anything. */
+/**
+ * One row per saved histogram that recorded anything; for another engine's result (which keeps no
+ * histogram), one row of its latency summary, named for what it measures and how accurately.
+ */
 export function latencyRows(s: ScenarioResult): LatencyRow[] {
-  return Object.entries(s.histograms).flatMap(([name, h]) =>
+  const rows: LatencyRow[] = Object.entries(s.histograms).flatMap(([name, h]) =>
     h.summary === null
       ? []
       : [{ scenarioId: s.id, name, count: h.summary.count, mean: h.summary.mean, p50: h.summary.p50, p90: h.summary.p90, p95: h.summary.p95, p99: h.summary.p99, p999: h.summary.p999, max: h.summary.max }],
   );
+  const engine = engineLatencyRow(s);
+  return engine === null ? rows : [...rows, engine];
+}
+
+const ENGINE_LATENCY_STATS = ['mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
+
+function engineLatencyRow(s: ScenarioResult): LatencyRow | null {
+  if (s.engine === undefined) return null;
+  const m = s.metrics;
+  const stats = ENGINE_LATENCY_STATS.map((stat) => m[`latency.${stat}`]);
+  const [mean, p50, p90, p95, p99, p999, max] = stats;
+  if (mean === undefined || p50 === undefined || p90 === undefined || p95 === undefined || p99 === undefined || p999 === undefined || max === undefined) return null;
+  return { scenarioId: s.id, name: engineLatencyLabel(s.engine), count: m[ENGINE_COUNT_METRICS.responses] ?? 0, mean, p50, p90, p95, p99, p999, max };
 }
 
 function tableView(name: string, rows: ScenarioResult['tables'][string]): TableView {

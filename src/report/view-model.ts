@@ -10,6 +10,7 @@ import type { LoadRunSummary } from '../scenario/definition.ts';
 import type { Comparison } from './compare.ts';
 import { comparisonView } from './comparison-view.ts';
 import type { ComparisonView } from './comparison-view.ts';
+import { engineLines, engineRequestCounts } from './engine-view.ts';
 import { headlineFindings } from './findings.ts';
 import type { Finding } from './findings.ts';
 import { metricKind } from './metric-kind.ts';
@@ -48,7 +49,11 @@ export interface ReportView {
     readonly throughput: readonly (LoadRunSummary & { readonly title: string })[];
     readonly resources: readonly (MetricCell & { readonly title: string })[];
   };
-  readonly scalability: { readonly logicalCores: number; readonly scenarios: readonly ScenarioView[] };
+  /**
+   * Notes of gauntlet-measured scenarios only: another engine's notes (what it measures, what did not
+   * export) stay in the scenario's own section, and the engine is described once (environment.engines).
+   */
+  readonly scalability: { readonly logicalCores: number; readonly scenarios: readonly ScenarioView[]; readonly notes: readonly { readonly title: string; readonly note: string }[] };
   /** The reliability group's scenarios (faults injected on purpose), and every scenario's correctness tally. */
   readonly reliability: { readonly scenarios: readonly ScenarioView[]; readonly rows: readonly ReliabilityRow[] };
   /** Memory and open FDs over the whole run; null for files written before they were sampled. */
@@ -63,7 +68,7 @@ export interface ReliabilityRow {
   readonly title: string;
   readonly checksPassed: number;
   readonly checksTotal: number;
-  /** Requests the scenario's load runs sent and saw fail; null when it recorded no load run. */
+  /** Requests the scenario's load runs (or its engine) sent and saw fail; null when it recorded neither. */
   readonly sent: number | null;
   readonly errors: number | null;
   readonly errorRate: MetricCell | null;
@@ -100,6 +105,8 @@ export interface EnvironmentView {
   readonly target: string;
   readonly store: string;
   readonly storeReason: string | null;
+  /** Who measured what, one line per engine; empty when gauntlet's own generators measured everything. */
+  readonly engines: readonly string[];
 }
 
 /** Builds the report's view model from a run's results and, when given, its comparison with a baseline. */
@@ -128,7 +135,11 @@ export function buildReportView(results: RunResults, comparison: Comparison | nu
       throughput: results.scenarios.flatMap((s) => s.loadRuns.map((r) => ({ ...r, title: s.title }))),
       resources: results.scenarios.flatMap((s) => resourceMetrics(s)),
     },
-    scalability: { logicalCores: results.environment.cpu.logicalCores, scenarios: scenarios.filter((s) => s.group === 'scalability') },
+    scalability: {
+      logicalCores: results.environment.cpu.logicalCores,
+      scenarios: scenarios.filter((s) => s.group === 'scalability'),
+      notes: results.scenarios.filter((s) => s.group === 'scalability' && s.engine === undefined).flatMap((s) => s.notes.map((note) => ({ title: s.title, note }))),
+    },
     reliability: { scenarios: scenarios.filter((s) => s.group === 'reliability'), rows: results.scenarios.map(reliabilityRow) },
     resources: results.resources === undefined ? null : resourceTrendsView(results.resources),
     recommendations: recommendations(results),
@@ -195,13 +206,14 @@ function resourceMetrics(s: ScenarioResult): (MetricCell & { title: string })[] 
 function reliabilityRow(s: ScenarioResult): ReliabilityRow {
   const cells = Object.entries(s.metrics).map(([name, value]) => ({ name, value, ...metricKind(name, s) }));
   const errorRate = cells.find((c) => c.dimension === 'ratio' && /error/i.test(c.name));
+  const engine = engineRequestCounts(s);
   return {
     icon: s.status === 'skipped' || s.status === 'errored' ? STATUS_ICONS[s.status] : s.checks.every((c) => c.passed) ? PASS_ICON : FAIL_ICON,
     title: s.title,
     checksPassed: s.checks.filter((c) => c.passed).length,
     checksTotal: s.checks.length,
-    sent: s.loadRuns.length === 0 ? null : s.loadRuns.reduce((n, r) => n + r.sent, 0),
-    errors: s.loadRuns.length === 0 ? null : s.loadRuns.reduce((n, r) => n + r.errors, 0),
+    sent: engine?.sent ?? (s.loadRuns.length === 0 ? null : s.loadRuns.reduce((n, r) => n + r.sent, 0)),
+    errors: engine?.errors ?? (s.loadRuns.length === 0 ? null : s.loadRuns.reduce((n, r) => n + r.errors, 0)),
     errorRate: errorRate === undefined ? null : { name: errorRate.name, value: errorRate.value, dimension: errorRate.dimension },
     violations: cells
       .filter((c) => c.dimension === 'count' && c.direction === 'lower-is-better')
@@ -222,5 +234,6 @@ function environmentView(results: RunResults): EnvironmentView {
     target: `${results.target.kind} ${results.target.url}`,
     store: results.target.store?.kind ?? 'external (not known to gauntlet)',
     storeReason: results.target.store?.reason ?? null,
+    engines: engineLines(results),
   };
 }
