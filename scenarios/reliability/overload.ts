@@ -19,12 +19,15 @@ import { createPoolTransport } from '../../src/load/index.ts';
 import { isShed, judgeOverload, lastFailureMs, phaseSeries, summarizePhase } from '../lib/overload-oracle.ts';
 import type { Answer, PhaseSummary } from '../lib/overload-oracle.ts';
 import { tapHeaders } from '../lib/query-header-tap.ts';
+import { overloadTraffic } from '../lib/artillery-reliability.ts';
 
 /**
- * The most gauntlet is asked to send here: its open model does ~5,000/s on this 2-core machine with
- * the target beside it; past this its own lateness, not the target, would be measured.
+ * The overload's arrival rate: the most gauntlet is asked to send here (its open model does ~5,000/s
+ * on this 2-core machine with the target beside it; past this its own lateness, not the target, would
+ * be measured). A fixed rate rather than a multiple of the probe: on a disk-bound workload the short
+ * probe can catch a slow moment of the disk and underestimate capacity severalfold.
  */
-export const MAX_OVERLOAD_RATE = 4_000;
+export const DEFAULT_OVERLOAD_RATE = 4_000;
 /**
  * The workload: durable token transfers, two commits each (the rate-limit counter and the transfer),
  * every commit waiting for the disk as a production store would (the embedded target's default `off`
@@ -76,8 +79,8 @@ export type OverloadParams = {
   readonly probeMs: number;
   /** The baseline and recovery rates, as a share of the measured capacity. */
   readonly belowFactor: number;
-  /** The overload rate, as a multiple of the measured capacity (capped at MAX_OVERLOAD_RATE). */
-  readonly overloadFactor: number;
+  /** Arrivals per second under overload; must be at least MIN_OVERLOAD_FACTOR x the measured capacity. */
+  readonly overloadRate: number;
   readonly baselineMs: number;
   /**
    * The first part of the overload, not judged for admitted latency: the service queues a backlog for
@@ -99,17 +102,17 @@ const smoke: OverloadParams = {
   probeConcurrency: 256,
   probeMs: 800,
   belowFactor: 0.5,
-  overloadFactor: 3,
+  overloadRate: DEFAULT_OVERLOAD_RATE,
   baselineMs: 1_500,
   settleMs: 1_500,
-  overloadMs: 2_500,
-  recoveryMs: 3_500,
+  overloadMs: 2_000,
+  recoveryMs: 3_000,
   admittedP99Ms: DEFAULT_ADMITTED_P99_MS,
   maxRssGrowthMiB: 64,
   maxRecoveryMs: DEFAULT_MAX_RECOVERY_MS,
   minSteadyAfterMs: 500,
   recoveryP99Factor: 3,
-  recoveryP99SlackMs: 100,
+  recoveryP99SlackMs: 250,
 };
 
 const definition: ScenarioDefinition<OverloadParams> = {
@@ -132,7 +135,8 @@ const definition: ScenarioDefinition<OverloadParams> = {
     ...latencyMetricSpecs('overload.admitted.latency', 'admitted (2xx) requests under a standing overload (after the settle), from their intended send time'),
     { name: 'overload.admitted.latency.all_p99', dimension: 'duration', description: '99th percentile of admitted requests over the whole overload, settle included' },
     ...latencyMetricSpecs('baseline.latency', 'the baseline (2xx)'),
-    { name: 'recovery.ms', dimension: 'duration', description: 'from the rate drop to the last failed request' },
+    { name: 'recovery.ms', dimension: 'duration', description: 'from the rate drop to the last failed request (the overload\'s drain included)' },
+    { name: 'overload.drain_ms', dimension: 'duration', description: 'from the rate drop to the overload\'s last answer' },
     ...latencyMetricSpecs('recovery.latency', 'requests due from 0.5 s after the last failure once the rate dropped (2xx)'),
     { name: 'recovery.success_rate', dimension: 'ratio', description: 'requests after the rate dropped that got a 2xx (the recovery included)' },
     { name: 'rss.baseline_peak', dimension: 'bytes', description: 'highest resident memory of the instance at baseline' },
@@ -141,9 +145,10 @@ const definition: ScenarioDefinition<OverloadParams> = {
   ],
   thresholds: ['overload.unclear == 0', 'overload.shed_rate > 0%', 'overload.admitted.latency.p99 < 1s', 'rss.growth < 64MiB', 'recovery.ms < 3s'],
   describe: (p) =>
-    `One instance's capacity for durable token transfers (SQLite synchronous=FULL) over ${p.families} families measured with ${p.probeConcurrency} closed-model workers for ${p.probeMs / 1000} s; then open-model load at ${p.belowFactor}x capacity for ${p.baselineMs / 1000} s, ${p.overloadFactor}x (at most ${MAX_OVERLOAD_RATE}/s) for ${(p.settleMs + p.overloadMs) / 1000} s (latency judged after the first ${p.settleMs / 1000} s), and ${p.belowFactor}x for ${p.recoveryMs / 1000} s, over ${OVERLOAD_CONNECTIONS} connections under overload; resident memory scraped every ${RSS_SAMPLE_MS} ms.`,
+    `One instance's capacity for durable token transfers (SQLite synchronous=FULL) over ${p.families} families measured with ${p.probeConcurrency} closed-model workers for ${p.probeMs / 1000} s; then open-model load at ${p.belowFactor}x capacity for ${p.baselineMs / 1000} s, ${p.overloadRate}/s for ${(p.settleMs + p.overloadMs) / 1000} s (latency judged after the first ${p.settleMs / 1000} s), and ${p.belowFactor}x for ${p.recoveryMs / 1000} s, over ${OVERLOAD_CONNECTIONS} connections under overload; resident memory scraped every ${RSS_SAMPLE_MS} ms.`,
   deployment: () => ({ instances: 1, service: { sqliteSynchronous: WORKLOAD_SYNCHRONOUS, initialBalance: WORKLOAD_BALANCE, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
+  artillery: (p) => overloadTraffic(p, MAX_OVERLOAD_RATE),
 };
 
 export default definition;
@@ -171,7 +176,7 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
   const capacity = (probeOk * 1000) / Math.max(1, probe.durationMs);
   if (capacity <= 0) throw new Error(`the capacity probe got no 2xx in ${p.probeMs} ms (${JSON.stringify(probe.statusCounts)}): the target does not serve POST /families/:id/transfers`);
   const belowRate = Math.max(1, Math.round(capacity * p.belowFactor));
-  const overloadRate = Math.round(Math.min(capacity * p.overloadFactor, MAX_OVERLOAD_RATE));
+  const overloadRate = p.overloadRate;
 
   const rss: { atMs: number; bytes: number }[] = [];
   const t0 = ctx.clock.now();
@@ -181,7 +186,7 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
   let baseline: PhaseRun;
   let overload: PhaseRun;
   let recovery: PhaseRun;
-  const marks = { baselineStart: 0, baselineEnd: 0, overloadStart: 0, overloadEnd: 0 };
+  const marks = { baselineStart: 0, baselineEnd: 0, overloadStart: 0, overloadEnd: 0, recoveryStart: 0 };
   try {
     ctx.phase(`baseline at ${belowRate}/s`);
     marks.baselineStart = ctx.clock.now() - t0;
@@ -189,12 +194,14 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
     marks.baselineEnd = ctx.clock.now() - t0;
     ctx.phase(`overload at ${overloadRate}/s`);
     marks.overloadStart = ctx.clock.now() - t0;
-    // The rate drops when the overload's schedule ends, not when its backlog has drained: recovery is judged from then.
-    const overloading = phase(ctx, url, overloadRate, p.settleMs + p.overloadMs, request, { connections: OVERLOAD_CONNECTIONS, keepOpen: true });
-    await sleep(ctx.clock, p.settleMs + p.overloadMs, ctx.signal);
-    marks.overloadEnd = ctx.clock.now() - t0;
+    overload = await phase(ctx, url, overloadRate, p.settleMs + p.overloadMs, request, { connections: OVERLOAD_CONNECTIONS, keepOpen: true });
+    // The rate dropped when the overload's schedule ended; the recovery load starts once the overload's
+    // last answer is in (its drain), so gauntlet's bookkeeping of one run never delays the other's sends.
+    // Recovery time counts from the drop, the drain included.
+    marks.overloadEnd = marks.overloadStart + p.settleMs + p.overloadMs;
+    marks.recoveryStart = ctx.clock.now() - t0;
     ctx.phase(`recovery at ${belowRate}/s`);
-    [overload, recovery] = await Promise.all([overloading, phase(ctx, url, belowRate, p.recoveryMs, request)]);
+    recovery = await phase(ctx, url, belowRate, p.recoveryMs, request);
     await overload.close();
   } finally {
     sampling.running = false;
@@ -207,8 +214,10 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
   const whole = summarizePhase(overloadAnswers);
   const baselineAnswers = baseline.answers();
   const base = summarizePhase(baselineAnswers);
-  const recoveryMs = lastFailureMs(recoveryAnswers);
-  const judgedFrom = recoveryMs + RECOVERY_DRAIN_GRACE_MS;
+  const drainMs = Math.max(0, marks.recoveryStart - marks.overloadEnd);
+  const lastFailure = lastFailureMs(recoveryAnswers);
+  const recoveryMs = drainMs + lastFailure;
+  const judgedFrom = lastFailure + RECOVERY_DRAIN_GRACE_MS;
   const after = summarizePhase(recoveryAnswers.filter((a) => a.intendedMs > judgedFrom));
   const recoveryFigures = { recoveryMs, steadyAfterMs: p.recoveryMs - judgedFrom, after };
   const recoveryAll = summarizePhase(recoveryAnswers);
@@ -226,7 +235,7 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
     actual: `${(overloadRate / capacity).toFixed(2)}x (${overloadRate}/s over ${capacity.toFixed(0)}/s)`,
     passed: overloadRate >= MIN_OVERLOAD_FACTOR * capacity,
     ...(overloadRate < MIN_OVERLOAD_FACTOR * capacity
-      ? { detail: `the instance serves ${capacity.toFixed(0)}/s, more than gauntlet can overload from this machine (at most ${MAX_OVERLOAD_RATE}/s here); run gauntlet from a second machine or give the target heavier requests` }
+      ? { detail: `the instance serves ${capacity.toFixed(0)}/s, too close to the ${overloadRate}/s gauntlet sends to overload it; raise overloadRate if this machine can send more, run gauntlet from a second machine, or give the target heavier requests` }
       : {}),
   };
 
@@ -244,6 +253,7 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
       ...latencyMetricValues(base.admittedLatency, 'baseline.latency'),
       ...latencyMetricValues(after.admittedLatency, 'recovery.latency'),
       'recovery.ms': recoveryMs,
+      'overload.drain_ms': drainMs,
       'recovery.success_rate': recoveryAll.requests === 0 ? 0 : recoveryAll.admitted / recoveryAll.requests,
       ...(memory.baselineBytes === null ? {} : { 'rss.baseline_peak': memory.baselineBytes }),
       ...(memory.overloadBytes === null ? {} : { 'rss.overload_peak': memory.overloadBytes }),
@@ -258,7 +268,7 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
       'offered, admitted and refused per second, admitted p99, by due time (250 ms buckets)': [
         ...phaseSeries(baselineAnswers, marks.baselineStart),
         ...phaseSeries(overloadAnswers, marks.overloadStart),
-        ...phaseSeries(recoveryAnswers, marks.overloadEnd),
+        ...phaseSeries(recoveryAnswers, marks.recoveryStart),
       ],
       'resident memory (MiB) by time': rss.map((s): SeriesPoint => ({ x: Math.round(s.atMs) / 1000, rss_mib: Math.round((s.bytes / (1024 * 1024)) * 10) / 10 })),
     },
@@ -278,7 +288,7 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
       ],
     },
     notes: [
-      `Capacity ${capacity.toFixed(0)} transfers/s (SQLite synchronous=${WORKLOAD_SYNCHRONOUS}: each commit waits for the disk): what one instance completed for ${p.probeConcurrency} closed-model workers. The overload is ${(overloadRate / capacity).toFixed(1)}x that; gauntlet is never asked for more than ${MAX_OVERLOAD_RATE}/s, where it would measure itself.`,
+      `Capacity ${capacity.toFixed(0)} transfers/s (SQLite synchronous=${WORKLOAD_SYNCHRONOUS}: each commit waits for the disk): what one instance completed for ${p.probeConcurrency} closed-model workers. The overload, ${overloadRate}/s, is ${(overloadRate / capacity).toFixed(1)}x that; gauntlet is not asked for more, where it would measure itself.`,
       'A stall of the disk (another process\'s I/O) blocks the instance\'s event loop, better-sqlite3 being synchronous: no admission control answers while it lasts, and requests that wait it out count in the admitted latency. The latency series shows when.',
       `Admitted latency is judged after the first ${p.settleMs / 1000} s of the overload: the service tolerates a backlog for its lag interval by design (a barrier burst is served, not shed); the whole-overload p99 is overload.admitted.latency.all_p99.`,
       'Latency from each request\'s intended send time (open model): time queued anywhere, in gauntlet\'s pool or at the service, counts.',

@@ -7,9 +7,9 @@ import { findCheck, runScenarioOn } from './helpers/scenario-harness.ts';
 
 const scenario = overload as unknown as ScenarioDefinition;
 /** Broken variants need only the overload to bite: shorter phases keep each run under 10 s. */
-const SHORT: Partial<OverloadParams> = { baselineMs: 1_000, settleMs: 1_000, overloadMs: 1_500, recoveryMs: 1_500 };
-/** Bytes an instance keeps per request it receives, in the leaking variant: ~10,000 requests under overload make ~160 MiB. */
-const KEPT_PER_REQUEST = 16 * 1024;
+const SHORT: Partial<OverloadParams> = { baselineMs: 1_000, settleMs: 500, overloadMs: 1_000, recoveryMs: 1_500 };
+/** Bytes an instance keeps per request it receives, in the leaking variant: ~6,000 requests under overload make ~190 MiB. */
+const KEPT_PER_REQUEST = 32 * 1024;
 
 /** overload against the embedded deployment with `change` applied to what the scenario asks for. */
 function variant(change: (needs: DeploymentNeeds) => DeploymentNeeds): ScenarioDefinition {
