@@ -13,6 +13,7 @@ import { COHERENCE_SERIES_INTERVAL_MS, TrafficLog, runCoherenceTraffic, sweep } 
 import type { Origin, TrafficOptions, WatchedFamily } from '../lib/coherence-traffic.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
+import { cacheCoherenceTraffic } from '../lib/artillery-concurrency.ts';
 
 interface CoherenceParams {
   readonly [key: string]: number;
@@ -56,6 +57,7 @@ const definition: ScenarioDefinition<CoherenceParams> = {
     `through each of ${p.instances} instances and the balancer for ${p.durationMs / 1000} s (at most ${p.maxReads} reads)`,
   deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
+  artillery: (p) => cacheCoherenceTraffic(p),
 };
 export default definition;
 

@@ -17,6 +17,7 @@ import { ownSockets, readInstance } from '../lib/pool-resources.ts';
 import type { InstanceReading, Watched } from '../lib/pool-resources.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
+import { connectionPoolingTraffic } from '../lib/artillery-concurrency.ts';
 
 /** Offending instances or samples quoted per check. */
 const EVIDENCE = 3;
@@ -68,6 +69,7 @@ const definition: ScenarioDefinition<Params> = {
     `${p.concurrency} closed-model workers for ${p.durationMs / 1000} s over ${p.instances} instance(s), ${Math.round(p.writeFraction * 100)}% writes, on ${p.users} users' families; pool gauges sampled every ${p.sampleIntervalMs} ms, then drain (up to ${p.drainTimeoutMs / 1000} s) back to baseline.`,
   deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
+  artillery: connectionPoolingTraffic,
 };
 
 export default definition;

@@ -19,6 +19,7 @@ import { BURST_LATENCY_STATS } from '../lib/creation-captured-burst.ts';
 import { bodyId, judgeInvitations } from '../lib/invitation-oracle.ts';
 import type { AcceptRecord, FamilyInvitations, FamilyMembers, InvitePair } from '../lib/invitation-oracle.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import { memberInvitationsTraffic } from '../lib/artillery-concurrency.ts';
 
 export type MemberInvitationsParams = Readonly<{
   /** Instance processes behind the balancer: 2+ makes simultaneous invitations race across processes. */
@@ -68,6 +69,7 @@ const definition: ScenarioDefinition<MemberInvitationsParams> = {
     'every family\'s invitations read back in between, every family read back at the end',
   deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
+  artillery: memberInvitationsTraffic,
 };
 export default definition;
 

@@ -14,6 +14,7 @@ import type { Attempt } from '../lib/ratelimit-oracle.ts';
 import { report, WINDOW_GAUGE } from '../lib/ratelimit-report.ts';
 import { createSink, LimitedClient } from '../lib/ratelimit-traffic.ts';
 import { latencyMetricSpecs } from '../../src/scenario/latency-metrics.ts';
+import { rateLimitingTraffic } from '../lib/artillery-concurrency.ts';
 
 /** Start each round this long after a window opens, so the first requests are clearly inside it. */
 export const ALIGN_MARGIN_MS = 40;
@@ -88,6 +89,7 @@ const definition: ScenarioDefinition<Params> = {
     `${p.rounds} round(s) on ${p.instances} instance(s), limit ${p.limit} per ${p.windowMs / 1000} s window: per round ${p.burstDirectUsers} users burst ${p.overLimitFactor}x the limit at one instance, ${p.burstBalancedUsers} through the balancer, ${p.spreadUsers} spread over ${Math.round(p.spreadFraction * 100)}% of a window across instances, ${p.underLimitUsers} send exactly the limit; then one request each after the reset.`,
   deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: p.limit, windowMs: p.windowMs }, familyLimit: RATE_TEST_FAMILY_LIMIT } }),
   run,
+  artillery: rateLimitingTraffic,
 };
 
 export default definition;

@@ -15,6 +15,7 @@ import { MAX_TRANSFER_AMOUNT, classifyTransfer, planTransfers } from '../lib/tra
 import type { PlannedTransfer, TransferFamily, TransferOutcome } from '../lib/transfer-plan.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
+import { transactionSafetyTraffic } from '../lib/artillery-concurrency.ts';
 
 interface TransferParams {
   readonly [key: string]: number;
@@ -64,6 +65,7 @@ const definition: ScenarioDefinition<TransferParams> = {
   deployment: (p) => ({ instances: p.instances, faults: true, service: { initialBalance: INITIAL_BALANCE, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   needsEmbeddedTarget: 'it injects failures mid-transaction (x-fault: fail-mid-transaction), which only the embedded target started with faults on honours',
   run,
+  artillery: (p) => transactionSafetyTraffic(p),
 };
 export default definition;
 

@@ -23,6 +23,7 @@ import { startStall } from '../lib/stall-fault.ts';
 import type { StartedStall } from '../lib/stall-fault.ts';
 import { isSuccess, judgeStall } from '../lib/stall-oracle.ts';
 import type { Observation } from '../lib/stall-oracle.ts';
+import { dbStallTraffic } from '../lib/artillery-reliability.ts';
 
 /** Golden-ratio spacing: a deterministic, evenly mixed sequence of reads and writes over request indexes. */
 const MIX_STEP = 0.6180339887;
@@ -97,6 +98,7 @@ const definition: ScenarioDefinition<StallParams> = {
     `${p.ratePerSec}/s open-model load (${Math.round(p.writeFraction * 100)}% transfers, the rest family reads) over ${p.families} families on ${p.instances} instance(s) for ${(p.beforeMs + p.stallMs + p.afterMs) / 1000} s; after ${p.beforeMs / 1000} s the store stalls for ${p.stallMs / 1000} s (POST /_faults/db-stall); then every acknowledged transfer is read back.`,
   deployment: (p) => ({ instances: p.instances, faults: true, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
+  artillery: dbStallTraffic,
 };
 
 export default definition;

@@ -22,6 +22,7 @@ import { analyzeTimeline, PHASES, timelineChecks } from '../lib/failover-timelin
 import type { FaultTimes } from '../lib/failover-timeline.ts';
 import { invitationsIn, planOp, transferTotalPerFamily } from '../lib/failover-workload.ts';
 import type { WorkloadFamily, WorkloadFixtures } from '../lib/failover-workload.ts';
+import { instanceFailureTraffic } from '../lib/artillery-reliability.ts';
 
 interface FailoverParams {
   readonly [key: string]: number;
@@ -95,6 +96,7 @@ const definition: ScenarioDefinition<FailoverParams> = {
   }),
   needsEmbeddedTarget: 'it kills and restarts an instance process of the embedded deployment, and holds answers with x-fault delays (fault injection on)',
   run,
+  artillery: instanceFailureTraffic,
 };
 export default definition;
 

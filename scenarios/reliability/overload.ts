@@ -148,7 +148,7 @@ const definition: ScenarioDefinition<OverloadParams> = {
     `One instance's capacity for durable token transfers (SQLite synchronous=FULL) over ${p.families} families measured with ${p.probeConcurrency} closed-model workers for ${p.probeMs / 1000} s; then open-model load at ${p.belowFactor}x capacity for ${p.baselineMs / 1000} s, ${p.overloadRate}/s for ${(p.settleMs + p.overloadMs) / 1000} s (latency judged after the first ${p.settleMs / 1000} s), and ${p.belowFactor}x for ${p.recoveryMs / 1000} s, over ${OVERLOAD_CONNECTIONS} connections under overload; resident memory scraped every ${RSS_SAMPLE_MS} ms.`,
   deployment: () => ({ instances: 1, service: { sqliteSynchronous: WORKLOAD_SYNCHRONOUS, initialBalance: WORKLOAD_BALANCE, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
   run,
-  artillery: (p) => overloadTraffic(p, MAX_OVERLOAD_RATE),
+  artillery: (p) => overloadTraffic(p, MIN_OVERLOAD_FACTOR),
 };
 
 export default definition;

@@ -22,6 +22,7 @@ import { probeTtl, ttlMarginMs } from '../lib/cachehit-ttl.ts';
 import { tappedPool } from '../lib/query-header-tap.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
+import { cacheHitRatesTraffic } from '../lib/artillery-scalability.ts';
 
 /** Most families the scenario creates: a target reporting a huge cache gets a clear error, not an hour of fixtures. */
 const MAX_FAMILIES = 50_000;
@@ -82,6 +83,7 @@ const definition: ScenarioDefinition<Params> = {
     `then ${p.ttlFamilies} families read, re-read, and read again after the TTL; ${p.concurrency} reads in flight`,
   deployment: (p) => ({ instances: 1, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED }, cache: { maxEntries: p.cacheEntries, ttlMs: p.ttlMs } } }),
   run,
+  artillery: (p) => cacheHitRatesTraffic(p),
 };
 export default definition;
 

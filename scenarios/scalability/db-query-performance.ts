@@ -19,7 +19,7 @@ import { compareQueryTotals, deltaTotals, queryTotalsFromMetrics } from '../lib/
 import { ServerTimingRecorder } from '../lib/query-server-timing.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 import type { ArtilleryTraffic } from '../../src/artillery/traffic.ts';
-import { createFamily, signUp, VARS } from '../lib/artillery-flows.ts';
+import { createFamily, signUp, VARS, wholeSeconds } from '../lib/artillery-flows.ts';
 
 /** Per-request timeout of the load: far above any healthy creation, so a slow one is measured, not cut off. */
 const QUERY_TIMEOUT_MS = 10_000;
@@ -87,7 +87,7 @@ export default definition;
 function artilleryTraffic(p: Params): ArtilleryTraffic {
   const pacing = 1 / p.familiesPerUser;
   return {
-    phases: [{ name: 'steady', durationSec: Math.max(1, Math.round(p.durationMs / 1000)), arrivalRate: p.ratePerSec / p.familiesPerUser }],
+    phases: [{ name: 'steady', durationSec: wholeSeconds(p.durationMs), arrivalRate: p.ratePerSec / p.familiesPerUser }],
     flows: [
       {
         name: 'creator',

@@ -14,7 +14,7 @@ import type { CountResult, ScalingDeps, ScalingPlan } from '../lib/scaling-measu
 import { reportedLoadRuns, SCALING_METRIC_SPECS, scalingChecks, scalingMetrics, scalingSeries, scalingTable, searchTable } from '../lib/scaling-report.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 import type { ArtilleryTraffic, TrafficStep } from '../../src/artillery/traffic.ts';
-import { createFamily, listOwnFamilies, pacedReads, READS_PER_VU, readFamily, signUp } from '../lib/artillery-flows.ts';
+import { createFamily, listOwnFamilies, pacedReads, READS_PER_VU, readFamily, signUp, wholeSeconds } from '../lib/artillery-flows.ts';
 
 interface ScalingParams {
   readonly [key: string]: number;
@@ -70,7 +70,7 @@ function artilleryTraffic(p: ScalingParams): ArtilleryTraffic {
   const top = p.startRate * 2 ** doublings;
   const round: TrafficStep[] = [...Array.from({ length: LIST_EVERY - 1 }, () => readFamily()), listOwnFamilies()];
   return {
-    phases: [{ name: 'ramp', durationSec: Math.max(1, Math.round(((doublings + 1) * p.stepMs) / 1000)), arrivalRate: p.startRate / READS_PER_VU, rampTo: top / READS_PER_VU }],
+    phases: [{ name: 'ramp', durationSec: wholeSeconds((doublings + 1) * p.stepMs), arrivalRate: p.startRate / READS_PER_VU, rampTo: top / READS_PER_VU }],
     flows: [{ name: 'reader', weight: 1, steps: [...signUp('hscale'), createFamily({ name: 'scaling x', captureId: true }), pacedReads(round)] }],
     notExported:
       'the rate search (per instance count, the deployment restarted with 1..N instances, each step judged on its corrected p99) and the efficiency figure need gauntlet\'s engine; ' +

@@ -17,7 +17,7 @@ import { measureCell } from '../lib/balance-traffic.ts';
 import type { BalanceWorkload, CellMeasurement, ReadTarget, RunCellLoad } from '../lib/balance-traffic.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 import type { ArtilleryTraffic } from '../../src/artillery/traffic.ts';
-import { createFamily, pacedReads, READS_PER_VU, readFamily, signUp } from '../lib/artillery-flows.ts';
+import { createFamily, pacedReads, READS_PER_VU, readFamily, signUp, wholeSeconds } from '../lib/artillery-flows.ts';
 
 interface BalancingParams {
   readonly [key: string]: number;
@@ -89,7 +89,7 @@ function artilleryTraffic(p: BalancingParams): ArtilleryTraffic {
   const setup = [...signUp('lbal'), createFamily({ name: 'balance x', captureId: true })];
   const slowHeader = { 'x-fault': `delay-ms=${p.slowDelayMs}` };
   return {
-    phases: [{ name: 'reads', durationSec: Math.max(1, Math.ceil((WORKLOADS.length * p.requests) / p.ratePerSec)), arrivalRate: p.ratePerSec / READS_PER_VU }],
+    phases: [{ name: 'reads', durationSec: wholeSeconds(((WORKLOADS.length * p.requests) / p.ratePerSec) * 1000), arrivalRate: p.ratePerSec / READS_PER_VU }],
     flows: [
       { name: 'reader', weight: Math.round((1 - p.slowFraction) * 100), steps: [...setup, pacedReads([readFamily()])] },
       { name: 'slow reader', weight: Math.round(p.slowFraction * 100), steps: [...setup, pacedReads([readFamily(slowHeader, 'GET /families/:id (held)')])] },

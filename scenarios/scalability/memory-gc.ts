@@ -14,6 +14,7 @@ import type { MemoryReading, MemoryWatched, SettleMethod } from '../lib/memory-s
 import { memoryWorkload } from '../lib/memory-workload.ts';
 import { MEMORY_METRIC_SPECS, reportMemory } from '../lib/memory-report.ts';
 import type { BatchRecord } from '../lib/memory-report.ts';
+import { memoryGcTraffic } from '../lib/artillery-scalability.ts';
 
 /** Rate limit and family limit of the embedded target: far above anything this scenario sends. */
 export const MEMORY_GC_SERVICE_LIMIT = 1_000_000;
@@ -75,6 +76,7 @@ const definition: ScenarioDefinition<MemoryGcParams> = {
     instanceNodeArgs: FORCE_GC_NODE_ARGS,
   }),
   run,
+  artillery: memoryGcTraffic,
 };
 
 export default definition;

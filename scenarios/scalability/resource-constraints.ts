@@ -17,6 +17,7 @@ import { describePressure, memoryPressureNodeArgs } from '../lib/pressure-memory
 import { CONDITIONS, PRESSURE_METRIC_SPECS, reportPressure } from '../lib/pressure-report.ts';
 import type { ConditionRun } from '../lib/pressure-report.ts';
 import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import { resourceConstraintsTraffic } from '../lib/artillery-scalability.ts';
 
 /** Golden-ratio spacing: a deterministic, evenly mixed sequence of reads and writes. */
 const MIX_STEP = 0.6180339887;
@@ -72,6 +73,7 @@ const definition: ScenarioDefinition<PressureParams> = {
     `${p.requests} requests (${Math.round(p.writeFraction * 100)}% renames, the rest reads) by ${p.concurrency} closed-model workers, each after ${p.warmUpRequests} warm-up requests: baseline; target restarted with ${describePressure(p)} (embedded target only); beside ${p.cpuHogs} CPU-burning process(es).`,
   deployment: baseNeeds,
   run,
+  artillery: resourceConstraintsTraffic,
 };
 
 export default definition;

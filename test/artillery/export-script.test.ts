@@ -11,6 +11,12 @@ import type { ScenarioDefinition } from '../../src/scenario/definition.ts';
 import { runGauntlet } from '../helpers/run-cli.ts';
 
 const LOAD_SHAPED = ['db-query-performance', 'family-creation', 'horizontal-scaling', 'load-balancing'];
+/** Scenarios whose oracles need gauntlet's bookkeeping (or faults): only their traffic exports. */
+const TRAFFIC_ONLY = [
+  'cache-coherence', 'cache-hit-rates', 'connection-pooling', 'db-stall', 'instance-failure', 'member-invitations', 'memory-gc', 'overload',
+  'rate-limiting', 'resource-constraints', 'transaction-safety',
+];
+const EXPORTING = [...LOAD_SHAPED, ...TRAFFIC_ONLY].sort();
 const TARGET = 'http://127.0.0.1:8080';
 
 /** Phases and flows each load-shaped scenario exports at the smoke profile: the golden shape. */
@@ -56,6 +62,12 @@ function shape(steps: Json[]): string[] {
   });
 }
 
+/** `vary:<variable>` for each processor step in flow order (its function is named `vary<n>_<variable>`). */
+function variablesOf(steps: Json[]): string[] {
+  return steps.flatMap((s): string[] =>
+    'loop' in s ? variablesOf(s.loop as Json[]) : 'parallel' in s ? variablesOf(s.parallel as Json[]) : 'function' in s ? [`vary:${String(s.function).replace(/^vary\d+_/, '')}`] : []);
+}
+
 function requests(steps: Json[]): Json[] {
   return steps.flatMap((s): Json[] => ('loop' in s ? requests(s.loop as Json[]) : 'parallel' in s ? requests(s.parallel as Json[]) : 'function' in s || 'think' in s ? [] : [Object.values(s)[0] as Json]));
 }
@@ -78,8 +90,14 @@ function traffic(id: string, profile: (typeof PROFILES)[number] = 'smoke'): Arti
 }
 
 describe('export-artillery', () => {
-  it('is offered by exactly the load-shaped scenarios', () => {
-    expect(catalog.filter((d) => d.artillery !== undefined).map((d) => d.id).sort()).toEqual(LOAD_SHAPED);
+  it('is offered by every built-in scenario, each saying what does not export', () => {
+    expect(catalog.filter((d) => d.artillery !== undefined).map((d) => d.id).sort()).toEqual(EXPORTING);
+    for (const id of EXPORTING) expect(traffic(id).notExported.length, id).toBeGreaterThan(80);
+    // Faults and pressure on the target are named as what does not export.
+    expect(traffic('resource-constraints').notExported).toMatch(/^the pressure cannot export/);
+    expect(traffic('instance-failure').notExported).toMatch(/^the fault does not export: killing an instance/);
+    expect(traffic('db-stall').notExported).toMatch(/^the stall does not export/);
+    expect(traffic('overload').notExported).toMatch(/^the capacity probe does not export/);
   });
 
   it.each(LOAD_SHAPED)('%s (smoke) exports the expected phases and flows', (id) => {
@@ -94,23 +112,35 @@ describe('export-artillery', () => {
     expect(parsed.config.plugins).toMatchObject({ 'metrics-by-endpoint': { useOnlyRequestNames: true }, expect: {} });
   });
 
-  it.each(LOAD_SHAPED.flatMap((id) => PROFILES.map((p) => [id, p] as const)))('%s (%s): every request is named, expects statuses, and authenticates with the captured token', (id, profile) => {
+  it.each(EXPORTING.flatMap((id) => PROFILES.map((p) => [id, p] as const)))('%s (%s): every request is named, expects statuses, and uses only variables its flow made before it', (id, profile) => {
     const { script } = buildArtilleryExport(traffic(id, profile), { target: TARGET, origin: id });
     for (const scenario of script.scenarios as { flow: Json[] }[]) {
       const reqs = requests(scenario.flow);
-      expect(reqs[0]).toMatchObject({ url: '/users', name: 'POST /users', capture: [{ json: '$.token', as: 'token' }], expect: [{ statusCode: 201 }] });
-      for (const req of reqs.slice(1)) {
-        expect(req.name).toMatch(/^(GET|POST) \//);
-        expect(req.headers).toMatchObject({ authorization: 'Bearer {{ token }}' });
+      expect(reqs[0]).toMatchObject({ url: '/users', name: 'POST /users', capture: expect.arrayContaining([{ json: '$.token', as: 'token' }]) as unknown, expect: [{ statusCode: 201 }] });
+      // Variables the flow has: made by the processor (vary) or captured from an earlier answer.
+      const made = new Set(variablesOf(scenario.flow).filter((v) => v.startsWith('vary:')).map((v) => v.slice('vary:'.length)));
+      const tokens = new Set<string>();
+      for (const req of reqs) {
+        expect(req.name).toMatch(/^(GET|POST|PATCH) \//);
         expect(req.expect).toEqual([{ statusCode: expect.anything() as unknown }]);
+        for (const used of JSON.stringify({ url: req.url, json: req.json, headers: req.headers }).matchAll(/\{\{ (\w+) \}\}/g)) {
+          expect(made.has(used[1] ?? ''), `${id}: ${String(req.name)} uses {{ ${used[1] ?? ''} }} before the flow has it`).toBe(true);
+        }
+        if (req.url !== '/users') {
+          // Every call but a sign-up authenticates with a token captured from a sign-up of this flow.
+          const authorization = (req.headers as Record<string, string> | undefined)?.authorization ?? '';
+          const bearer = /^Bearer \{\{ (\w+) \}\}$/.exec(authorization)?.[1];
+          expect(bearer !== undefined && tokens.has(bearer), `${id}: ${String(req.name)} authenticates with a token the flow signed up for`).toBe(true);
+        }
+        for (const c of (req.capture ?? []) as { json: string; as: string }[]) {
+          made.add(c.as);
+          if (req.url === '/users' && c.json === '$.token') tokens.add(c.as);
+        }
       }
-      // A family read uses the id captured from this flow's own creation.
-      const readIndex = reqs.findIndex((r) => r.url === '/families/{{ familyId }}');
-      if (readIndex >= 0) expect(reqs.slice(0, readIndex).some((r) => JSON.stringify(r.capture ?? []).includes('"familyId"'))).toBe(true);
     }
   });
 
-  it.each(LOAD_SHAPED.flatMap((id) => PROFILES.map((p) => [id, p] as const)))("%s (%s): Artillery's own script validator accepts the export", (id, profile) => {
+  it.each(EXPORTING.flatMap((id) => PROFILES.map((p) => [id, p] as const)))("%s (%s): Artillery's own script validator accepts the export", (id, profile) => {
     const validate = createRequire(import.meta.url)('artillery/lib/util/validate-script.js') as (script: unknown) => string | undefined;
     const { script } = buildArtilleryExport(traffic(id, profile), { target: TARGET, origin: id });
     expect(validate(JSON.parse(JSON.stringify(script)))).toBeUndefined();
@@ -169,7 +199,7 @@ describe('gauntlet export-artillery (CLI)', () => {
   it('list marks the scenarios that export; --help names the command and the engine options', async () => {
     const list = await runGauntlet(['list', '--json']);
     const listed = JSON.parse(list.stdout) as { id: string; artillery: boolean }[];
-    expect(listed.filter((s) => s.artillery).map((s) => s.id).sort()).toEqual(LOAD_SHAPED);
+    expect(listed.filter((s) => s.artillery).map((s) => s.id).sort()).toEqual(EXPORTING);
     const help = await runGauntlet(['--help']);
     expect(help.stdout).toContain('gauntlet export-artillery');
     const runHelp = await runGauntlet(['run', '--help']);
@@ -188,10 +218,10 @@ describe('gauntlet export-artillery (CLI)', () => {
     await expect(readFile(join(dir, 'bad', 'script.json'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
-  it('exit 2 for a scenario whose oracle shapes its load, naming the ones that export', async () => {
-    const run = await runGauntlet(['export-artillery', '--scenario', 'cache-coherence', '--out', join(dir, 'nope')]);
+  it('exit 2 for a scenario without Artillery traffic (a module of your own), naming the ones that export', async () => {
+    const run = await runGauntlet(['export-artillery', '--scenarios-dir', new URL('../fixtures/scenarios/', import.meta.url).pathname, '--scenario', 'fixture-healthz', '--out', join(dir, 'nope')]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("scenario 'cache-coherence' cannot be expressed as Artillery traffic");
-    for (const id of LOAD_SHAPED) expect(run.stderr).toContain(id);
+    expect(run.stderr).toContain("scenario 'fixture-healthz' cannot be expressed as Artillery traffic");
+    for (const id of EXPORTING) expect(run.stderr).toContain(id);
   });
 });

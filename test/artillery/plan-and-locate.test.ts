@@ -5,11 +5,13 @@ import { runCommand } from '../../src/cli/run-command.ts';
 import { resolveRunOptions } from '../../src/cli/run-options.ts';
 import type { RawRunArgs } from '../../src/cli/run-options.ts';
 import { UsageError } from '../../src/exit-codes.ts';
-import { loadCatalog } from '../../src/scenario/catalog.ts';
+import { loadCatalog, loadFullCatalog } from '../../src/scenario/catalog.ts';
 import type { PlanRequest } from '../../src/runner/plan.ts';
 import { runGauntlet } from '../helpers/run-cli.ts';
 
 const catalog = await loadCatalog();
+/** The built-in scenarios (every one exports its traffic) and a test module without an `artillery` hook. */
+const withHookless = await loadFullCatalog(new URL('../fixtures/scenarios/', import.meta.url).pathname);
 /** `run --scenario family-creation --profile smoke --store sqlite`, as main() hands it on. */
 const ARGS: RawRunArgs = {
   suite: 'all', scenario: ['family-creation'], profile: 'smoke', target: undefined, allowRemote: false, out: undefined, thresholds: undefined, threshold: [],
@@ -35,7 +37,7 @@ describe('planning a run under the Artillery engine', () => {
     [{ thresholdArgs: ['family-creation:duplicates.ids == 0'] }, /threshold 'family-creation:duplicates.ids == 0' names 'duplicates.ids', which only gauntlet's engine measures/],
     [{ thresholdFile: { 'family-creation': ['throughput >= 100/s'] } }, /--thresholds file: .*'throughput'.*cannot be checked under --engine artillery/],
     [{ thresholdArgs: ['family-creation:nonsense.metric < 1'] }, /unknown metric|nonsense.metric/],
-    [{ scenarioIds: ['cache-coherence'] }, /scenario 'cache-coherence' has no Artillery traffic/],
+    [{ catalog: withHookless, scenarioIds: ['fixture-healthz'] }, /scenario 'fixture-healthz' has no Artillery traffic/],
   ])('%o is a configuration error, not a pass', (over, message) => {
     expect(() => planArtilleryRun(request(over))).toThrow(UsageError);
     expect(() => planArtilleryRun(request(over))).toThrow(message);
