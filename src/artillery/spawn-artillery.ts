@@ -37,10 +37,17 @@ export interface SpawnOutcome {
   readonly tail: string;
 }
 
+/** The NODE_OPTIONS entry that preloads telemetry-off.cjs (quoted: the path may hold spaces). */
+export const TELEMETRY_OFF_NODE_OPTION = `--require ${JSON.stringify(TELEMETRY_OFF_PRELOAD)}`;
+
+/** The environment to run Artillery with by hand, as a shell prefix: the variable alone still lets 2.0.21 send its event. */
+export function telemetryOffShellPrefix(): string {
+  return `ARTILLERY_DISABLE_TELEMETRY=true NODE_OPTIONS='${TELEMETRY_OFF_NODE_OPTION}'`;
+}
+
 /** The child's environment: always ARTILLERY_DISABLE_TELEMETRY, and the preload in NODE_OPTIONS for its workers. */
 export function artilleryEnv(base: NodeJS.ProcessEnv, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const preload = `--require ${JSON.stringify(TELEMETRY_OFF_PRELOAD)}`;
-  const nodeOptions = [base.NODE_OPTIONS, extra.NODE_OPTIONS, preload].filter((o) => o !== undefined && o !== '').join(' ');
+  const nodeOptions = [base.NODE_OPTIONS, extra.NODE_OPTIONS, TELEMETRY_OFF_NODE_OPTION].filter((o) => o !== undefined && o !== '').join(' ');
   return { ...base, ...extra, ARTILLERY_DISABLE_TELEMETRY: 'true', NODE_OPTIONS: nodeOptions };
 }
 

@@ -4,6 +4,7 @@ import type { Profile } from '../config/defaults.ts';
 import { EXIT_CODES, UsageError } from '../exit-codes.ts';
 import { buildArtilleryExport, writeArtilleryExport, ARTILLERY_PROCESSOR_FILE } from '../artillery/export-script.ts';
 import { exportableIds, NO_ARTILLERY_TRAFFIC } from '../artillery/plan-artillery.ts';
+import { telemetryOffShellPrefix } from '../artillery/spawn-artillery.ts';
 import { DEFAULT_EXPORT_TARGET, targetCommandFor } from '../artillery/target-hint.ts';
 import { describeTraffic } from '../artillery/traffic.ts';
 import type { ArtilleryTraffic } from '../artillery/traffic.ts';
@@ -45,7 +46,7 @@ export async function exportArtilleryCommand(args: ExportArtilleryArgs, write: (
     `wrote ${script} and ${path.join(args.out, ARTILLERY_PROCESSOR_FILE)}: ${describeTraffic(traffic)}, against ${target}\n` +
       `Only the traffic exports, not the checks: ${traffic.notExported}.\n` +
       `Start a target shaped as the scenario expects: ${targetCommandFor(definition.deployment?.(params))}\n` +
-      `Then: ARTILLERY_DISABLE_TELEMETRY=true npx artillery run ${script}   (or gauntlet run --engine artillery --scenario ${definition.id}, which imports the report)\n`,
+      `Then: ${telemetryOffShellPrefix()} npx artillery run ${script}   (or gauntlet run --engine artillery --scenario ${definition.id}, which imports the report)\n`,
   );
   return EXIT_CODES.ok;
 }

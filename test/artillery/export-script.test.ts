@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTILLERY_PROCESSOR_FILE, buildArtilleryExport, writeArtilleryExport } from '../../src/artillery/export-script.ts';
 import type { ArtilleryTraffic } from '../../src/artillery/traffic.ts';
+import { TELEMETRY_OFF_PRELOAD } from '../../src/artillery/spawn-artillery.ts';
 import { PROFILES } from '../../src/config/defaults.ts';
 import { loadCatalog } from '../../src/scenario/catalog.ts';
 import type { ScenarioDefinition } from '../../src/scenario/definition.ts';
@@ -191,6 +192,8 @@ describe('gauntlet export-artillery (CLI)', () => {
     const run = await runGauntlet(['export-artillery', '--scenario', 'family-creation', '--profile', 'smoke', '--out', out]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Only the traffic exports, not the checks');
+    // The variable alone still lets Artillery 2.0.21 send its event: the hint preloads telemetry-off.cjs too.
+    expect(run.stdout).toContain(`Then: ARTILLERY_DISABLE_TELEMETRY=true NODE_OPTIONS='--require "${TELEMETRY_OFF_PRELOAD}"' npx artillery run ${join(out, 'script.json')}`);
     expect(run.stdout).toContain('gauntlet target --port 8080 --instances 2 --family-limit 3');
     const script = JSON.parse(await readFile(join(out, 'script.json'), 'utf8')) as { config: { processor: string } };
     expect(script.config.processor).toBe(`./${ARTILLERY_PROCESSOR_FILE}`);
