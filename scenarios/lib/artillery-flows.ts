@@ -138,6 +138,14 @@ function isRequest(step: TrafficStep): boolean {
 }
 
 /**
+ * `workers` virtual users started within the first second, each then running its flow back to back:
+ * a closed model of `workers` workers, as gauntlet's, for flows that loop without pauses.
+ */
+export function closedWorkersPhase(name: string, workers: number): TrafficPhase {
+  return { name, durationSec: 1, arrivalCount: Math.max(1, workers) };
+}
+
+/**
  * A phase keeping about `users` virtual users active at once, each paced for `pacedRequests` requests
  * (READ_PACING_SEC apart): Artillery's stand-in for gauntlet's closed model of `users` workers. It is
  * not one: its users pause between requests, so fewer than `users` requests are in flight at once.

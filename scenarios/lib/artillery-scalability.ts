@@ -6,7 +6,7 @@
  */
 import type { ArtilleryTraffic, TrafficStep } from '../../src/artillery/traffic.ts';
 import {
-  concurrentUsersPhase, createFamily, invite, listOwnFamilies, MEMBER, mixedRound, pacedRounds, readFamily, renameFamily, signUp,
+  closedWorkersPhase, concurrentUsersPhase, createFamily, invite, listOwnFamilies, MEMBER, mixedRound, pacedRounds, readFamily, renameFamily, signUp,
 } from './artillery-flows.ts';
 import { operationAt } from './memory-workload.ts';
 import type { MemoryOperation } from './memory-workload.ts';
@@ -16,8 +16,8 @@ const MEMORY_OPS_PER_VU = 20;
 
 /**
  * The memory-and-GC mix (memory-workload.ts: creations, invitations, renames, listings, reads, in its
- * golden-ratio order), MEMORY_OPS_PER_VU per virtual user, each invitation to a user signed up for it;
- * as many users as the scenario's operations need, about `concurrency` active at once.
+ * golden-ratio order) in rounds of MEMORY_OPS_PER_VU, each invitation to a user signed up for it, by
+ * `concurrency` virtual users working back to back (a closed model) through the scenario's operations.
  */
 export function memoryGcTraffic(p: { readonly warmUpOperations: number; readonly batches: number; readonly batchSize: number; readonly concurrency: number }): ArtilleryTraffic {
   const step = (op: MemoryOperation): TrafficStep[] => {
@@ -35,13 +35,13 @@ export function memoryGcTraffic(p: { readonly warmUpOperations: number; readonly
     }
   };
   const ops = Array.from({ length: MEMORY_OPS_PER_VU }, (_, i) => operationAt(i));
-  const vus = Math.ceil((p.warmUpOperations + p.batches * p.batchSize) / MEMORY_OPS_PER_VU);
+  const rounds = Math.ceil((p.warmUpOperations + p.batches * p.batchSize) / (MEMORY_OPS_PER_VU * p.concurrency));
   return {
-    phases: [concurrentUsersPhase('mixed', p.concurrency, MEMORY_OPS_PER_VU, { vus })],
-    flows: [{ name: 'mixed user', weight: 1, steps: [...signUp('mem'), createFamily({ name: 'mem family x', captureId: true }), pacedRounds(ops.flatMap(step), 1)] }],
+    phases: [closedWorkersPhase('mixed', p.concurrency)],
+    flows: [{ name: 'worker', weight: 1, steps: [...signUp('mem'), createFamily({ name: 'mem family x', captureId: true }), { kind: 'loop', count: rounds, steps: ops.flatMap(step) }] }],
     notExported:
       'the heap and GC measurements (heap per operation in batches, its slope and confidence interval, the settle back to baseline, GC pauses by kind) need gauntlet\'s engine and the target\'s /metrics; ' +
-      'the workload\'s operations here run as users who pause between requests (about the scenario\'s concurrency active at once), and each user\'s invitations go to users it signs up for them',
+      'each worker works on its own family (the scenario spreads its operations over shared fixtures), its invitations going to users it signs up for them, its creations counting against the family limit (the scenario\'s deployment raises it)',
   };
 }
 
@@ -77,12 +77,12 @@ export function cacheHitRatesTraffic(p: { readonly cacheEntries: number; readonl
 /** Requests of one pressure user's round: 20, so a 15% write share is three renames a round. */
 const PRESSURE_ROUND = 20;
 
-/** The fixed workload (renames in the write share, the rest reads), warm-up and measured requests together, about `concurrency` users at once. */
+/** The fixed workload (renames in the write share, the rest reads), warm-up and measured requests together, by `concurrency` closed-model workers. */
 export function resourceConstraintsTraffic(p: { readonly requests: number; readonly warmUpRequests: number; readonly writeFraction: number; readonly concurrency: number }): ArtilleryTraffic {
-  const vus = Math.ceil((p.requests + p.warmUpRequests) / PRESSURE_ROUND);
+  const rounds = Math.ceil((p.requests + p.warmUpRequests) / (PRESSURE_ROUND * p.concurrency));
   return {
-    phases: [concurrentUsersPhase('workload', p.concurrency, PRESSURE_ROUND, { vus })],
-    flows: [{ name: 'worker', weight: 1, steps: [...signUp('press'), createFamily({ name: 'pressure x', captureId: true }), pacedRounds(mixedRound(p.writeFraction, PRESSURE_ROUND, 'press'), 1)] }],
+    phases: [closedWorkersPhase('workload', p.concurrency)],
+    flows: [{ name: 'worker', weight: 1, steps: [...signUp('press'), createFamily({ name: 'pressure x', captureId: true }), { kind: 'loop', count: rounds, steps: mixedRound(p.writeFraction, PRESSURE_ROUND, 'press') }] }],
     notExported:
       'the pressure cannot export: restarting the target with small V8 heap limits and ballast, and running CPU-burning processes beside it, act on the target\'s machine, which only gauntlet\'s embedded deployment controls; ' +
       'the export is the workload of one condition (run it against a target you have constrained yourself), and the comparison of conditions (success rates, 5xx, slowdown) needs gauntlet\'s engine',
