@@ -20,12 +20,19 @@ function engineName(e: EngineInfo): string {
   return `${ENGINE_TITLES[e.name]} ${e.version} (${e.platform})`;
 }
 
+/** How accurate this engine's latency is: its resolution and sketch error, and that it is not corrected for coordinated omission. */
+export function engineAccuracy(e: EngineInfo): string {
+  return `${String(e.latency.resolutionMs)} ms resolution, ~${formatPercent(e.latency.relativeError)} sketch error, not corrected for coordinated omission`;
+}
+
+/** The engine as the report names it: `Artillery`. */
+export function engineTitle(e: EngineInfo): string {
+  return ENGINE_TITLES[e.name];
+}
+
 /** The latency a row of this engine measures, for the benchmarks table: what, at what resolution, with what error. */
 export function engineLatencyLabel(e: EngineInfo): string {
-  return (
-    `${ENGINE_TITLES[e.name]} ${e.latency.metric}: ${e.latency.measures}, ${String(e.latency.resolutionMs)} ms resolution, ` +
-    `~${formatPercent(e.latency.relativeError)} sketch error, not corrected for coordinated omission`
-  );
+  return `${engineTitle(e)} ${e.latency.metric}: ${e.latency.measures}, ${engineAccuracy(e)}`;
 }
 
 /**
@@ -58,4 +65,19 @@ export function engineRequestCounts(s: ScenarioResult): { readonly sent: number;
   if (s.engine === undefined || sent === undefined) return null;
   // errors.rate is (failed expectations + unanswered) / requests: the product is a whole count.
   return { sent, errors: Math.round((s.metrics[ENGINE_COUNT_METRICS.errorRate] ?? 0) * sent) };
+}
+
+const ENGINE_LATENCY_STATS = ['mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
+export type EngineLatency = Readonly<Record<(typeof ENGINE_LATENCY_STATS)[number] | 'count', number>>;
+
+/** Another engine's latency summary (its `latency.*` metrics, in ms) and responses; null for gauntlet's results or none answered. */
+export function engineLatency(s: ScenarioResult): EngineLatency | null {
+  if (s.engine === undefined) return null;
+  const out: Record<string, number> = { count: s.metrics[ENGINE_COUNT_METRICS.responses] ?? 0 };
+  for (const stat of ENGINE_LATENCY_STATS) {
+    const value = s.metrics[`latency.${stat}`];
+    if (value === undefined) return null;
+    out[stat] = value;
+  }
+  return out as EngineLatency;
 }

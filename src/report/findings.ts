@@ -2,9 +2,10 @@
  * Headline findings for the executive summary: one sentence each, every figure read from a named
  * field of the results (the `source` says which), none written by hand.
  */
-import type { RunResults, ScenarioResult } from '../results/schema.ts';
+import type { EngineInfo, RunResults, ScenarioResult } from '../results/schema.ts';
 import { formatCount, formatDuration, formatPercent, formatRate } from './format.ts';
-import { ENGINE_COUNT_METRICS } from './engine-view.ts';
+import { ENGINE_COUNT_METRICS, engineAccuracy, engineLatency, engineTitle } from './engine-view.ts';
+import type { EngineLatency } from './engine-view.ts';
 import { metricKind } from './metric-kind.ts';
 
 export interface Finding {
@@ -43,6 +44,15 @@ export function headlineFindings(results: RunResults): Finding[] {
     findings.push({
       text: `Highest p99 latency: ${formatDuration(slowest.p99)} in ${slowest.title} (${formatCount(slowest.count)} requests, p50 ${formatDuration(slowest.p50)}).`,
       source: `scenarios[${slowest.id}].histograms.latency.summary`,
+    });
+  }
+  const slowestTtfb = maxBy(engineLatencies(results.scenarios), (x) => x.p99);
+  if (slowestTtfb !== undefined) {
+    findings.push({
+      text:
+        `Highest p99 ${slowestTtfb.engine.latency.metric} measured by ${engineTitle(slowestTtfb.engine)}: ${formatDuration(slowestTtfb.p99)} in ${slowestTtfb.title} ` +
+        `(${formatCount(slowestTtfb.count)} responses, p50 ${formatDuration(slowestTtfb.p50)}; ${engineAccuracy(slowestTtfb.engine)}).`,
+      source: `scenarios[${slowestTtfb.id}].metrics.latency.p99`,
     });
   }
   const fastest = maxBy(throughputs(results.scenarios), (x) => x.value);
@@ -94,6 +104,14 @@ export function throughputs(scenarios: readonly ScenarioResult[]): (Named & { me
   return metricsWhere(scenarios, (name, s) => {
     const kind = metricKind(name, s);
     return kind.dimension === 'rate' && kind.direction === 'higher-is-better';
+  });
+}
+
+/** Another engine's latency summary, per scenario that engine measured. */
+function engineLatencies(scenarios: readonly ScenarioResult[]): (Named & EngineLatency & { engine: EngineInfo })[] {
+  return scenarios.flatMap((s) => {
+    const l = engineLatency(s);
+    return l === null || s.engine === undefined ? [] : [{ ...l, id: s.id, title: s.title, engine: s.engine }];
   });
 }
 

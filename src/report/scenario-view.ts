@@ -4,7 +4,7 @@ import type { LoadRunSummary } from '../scenario/definition.ts';
 import type { Dimension } from '../thresholds/units.ts';
 import { scenarioCharts } from './charts.ts';
 import type { ChartView } from './charts.ts';
-import { ENGINE_COUNT_METRICS, engineLatencyLabel } from './engine-view.ts';
+import { engineLatency, engineLatencyLabel } from './engine-view.ts';
 import { metricKind } from './metric-kind.ts';
 
 /** Status marks: a failure is visible at a glance. */
@@ -159,15 +159,9 @@ export function latencyRows(s: ScenarioResult): LatencyRow[] {
   return engine === null ? rows : [...rows, engine];
 }
 
-const ENGINE_LATENCY_STATS = ['mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
-
 function engineLatencyRow(s: ScenarioResult): LatencyRow | null {
-  if (s.engine === undefined) return null;
-  const m = s.metrics;
-  const stats = ENGINE_LATENCY_STATS.map((stat) => m[`latency.${stat}`]);
-  const [mean, p50, p90, p95, p99, p999, max] = stats;
-  if (mean === undefined || p50 === undefined || p90 === undefined || p95 === undefined || p99 === undefined || p999 === undefined || max === undefined) return null;
-  return { scenarioId: s.id, name: engineLatencyLabel(s.engine), count: m[ENGINE_COUNT_METRICS.responses] ?? 0, mean, p50, p90, p95, p99, p999, max };
+  const l = engineLatency(s);
+  return l === null || s.engine === undefined ? null : { scenarioId: s.id, name: engineLatencyLabel(s.engine), ...l };
 }
 
 function tableView(name: string, rows: ScenarioResult['tables'][string]): TableView {
