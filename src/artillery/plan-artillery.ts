@@ -12,8 +12,12 @@ import { parseThreshold } from '../thresholds/parse.ts';
 import { ARTILLERY_METRIC_SPECS } from './import-report.ts';
 
 const AVAILABLE = new Set(ARTILLERY_METRIC_SPECS.map((m) => m.name));
-/** Why a scenario without `artillery(params)` has none: said by run planning, a suite run's skip and export-artillery. */
-export const NO_ARTILLERY_TRAFFIC = "its load depends on what gauntlet's engine sees while it runs (answers judged mid-run, fixtures read back, deployments reshaped)";
+/**
+ * Why a scenario without `artillery(params)` has none: said by run planning, a suite run's skip and
+ * export-artillery. Every built-in scenario has one; a module of the user's own may not.
+ */
+export const NO_ARTILLERY_TRAFFIC =
+  'its module describes no Artillery traffic (no `artillery(params)` hook on its definition: add one returning phases and flows, as the built-in scenarios in scenarios/lib/artillery-*.ts do)';
 
 export interface ArtilleryPlan {
   readonly plan: PlannedScenario[];

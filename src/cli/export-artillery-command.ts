@@ -28,7 +28,7 @@ export async function exportArtilleryCommand(args: ExportArtilleryArgs, write: (
   if (definition === undefined) throw new UsageError(`unknown scenario '${args.scenario}'; scenarios that export to Artillery: ${exportable}`);
   if (definition.artillery === undefined) {
     throw new UsageError(
-      `scenario '${definition.id}' cannot be expressed as Artillery traffic: ${NO_ARTILLERY_TRAFFIC}. Scenarios that export: ${exportable}`,
+      `scenario '${definition.id}' has no Artillery traffic: ${NO_ARTILLERY_TRAFFIC}. Scenarios that export: ${exportable}`,
     );
   }
   const target = exportTarget(args.target);

@@ -224,7 +224,7 @@ describe('gauntlet export-artillery (CLI)', () => {
   it('exit 2 for a scenario without Artillery traffic (a module of your own), naming the ones that export', async () => {
     const run = await runGauntlet(['export-artillery', '--scenarios-dir', new URL('../fixtures/scenarios/', import.meta.url).pathname, '--scenario', 'fixture-healthz', '--out', join(dir, 'nope')]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("scenario 'fixture-healthz' cannot be expressed as Artillery traffic");
+    expect(run.stderr).toContain("scenario 'fixture-healthz' has no Artillery traffic: its module describes no Artillery traffic");
     for (const id of EXPORTING) expect(run.stderr).toContain(id);
   });
 });
