@@ -98,8 +98,11 @@ export interface RecoveryFigures {
 
 export interface OverloadInput {
   readonly baseline: PhaseSummary;
+  /** The standing overload (after the settle): what admitted latency is judged on. */
   readonly overload: PhaseSummary;
-  /** Refusals under overload without a Retry-After header. */
+  /** The whole overload, settle included: what shedding is judged on (a timeout in the settle is as unclear as one later). */
+  readonly overloadWhole: PhaseSummary;
+  /** Refusals over the whole overload without a Retry-After header. */
   readonly shedWithoutRetryAfter: number;
   readonly recovery: RecoveryFigures;
   readonly memory: MemoryPeaks;
@@ -109,9 +112,14 @@ export interface OverloadInput {
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const ms = (x: number | undefined): string => (x === undefined ? '?' : `${x.toFixed(0)} ms`);
 
+/** Answers over the whole overload that were neither a 2xx nor a refusal with Retry-After. */
+export function unclearAnswers(whole: PhaseSummary, shedWithoutRetryAfter: number): number {
+  return shedWithoutRetryAfter + whole.failed + whole.other;
+}
+
 /** The four checks of the scenario. */
-export function judgeOverload({ baseline, overload, shedWithoutRetryAfter, recovery, memory, bounds }: OverloadInput): Check[] {
-  const unclear = shedWithoutRetryAfter + overload.failed + overload.other;
+export function judgeOverload({ baseline, overload, overloadWhole: whole, shedWithoutRetryAfter, recovery, memory, bounds }: OverloadInput): Check[] {
+  const unclear = unclearAnswers(whole, shedWithoutRetryAfter);
   const admittedP99 = overload.admittedLatency?.p99;
   const growth = memory.baselineBytes === null || memory.overloadBytes === null ? null : memory.overloadBytes - memory.baselineBytes;
   const baseP99 = baseline.admittedLatency?.p99;
@@ -122,10 +130,10 @@ export function judgeOverload({ baseline, overload, shedWithoutRetryAfter, recov
     {
       name: 'under overload the service sheds the excess with 429/503 and Retry-After (no timeout, reset or other status)',
       expected: '> 0 refused, every one with Retry-After, nothing else failing',
-      actual: `${overload.shed} refused of ${overload.requests} (${pct(overload.requests === 0 ? 0 : overload.shed / overload.requests)}), ${shedWithoutRetryAfter} without Retry-After, ${overload.failed} without an answer, ${overload.other} other`,
-      passed: overload.shed > 0 && unclear === 0,
-      ...(overload.shed === 0
-        ? { detail: `nothing was refused: the service queued all ${overload.requests} requests (p99 of the admitted: ${ms(admittedP99)})` }
+      actual: `${whole.shed} refused of ${whole.requests} (${pct(whole.requests === 0 ? 0 : whole.shed / whole.requests)}), ${shedWithoutRetryAfter} without Retry-After, ${whole.failed} without an answer, ${whole.other} other`,
+      passed: whole.shed > 0 && unclear === 0,
+      ...(whole.shed === 0
+        ? { detail: `nothing was refused: the service queued all ${whole.requests} requests (p99 of the admitted after the settle: ${ms(admittedP99)})` }
         : unclear > 0 ? { detail: `${unclear} answers were neither a 2xx nor a refusal with Retry-After` } : {}),
     },
     {

@@ -24,17 +24,17 @@ import type { StartedStall } from '../lib/stall-fault.ts';
 import { isSuccess, judgeStall } from '../lib/stall-oracle.ts';
 import type { Observation } from '../lib/stall-oracle.ts';
 import { dbStallTraffic } from '../lib/artillery-reliability.ts';
+import { DEFAULT_MAX_RECOVERY_MS } from '../lib/recovery-bound.ts';
+import { DEFAULT_STORE_WAIT_MS } from '../../target/config.ts';
 
 /** Golden-ratio spacing: a deterministic, evenly mixed sequence of reads and writes over request indexes. */
 const MIX_STEP = 0.6180339887;
 /**
- * Failed requests must answer within this (p99): the service's own store wait (250 ms by default)
- * plus room for a loaded machine, far below the seconds a request queued behind a blocked event loop
- * takes.
+ * Failed requests must answer within this (p99): until the breaker opens, a transfer waits out the
+ * store twice (its rate-limit counter's commit, then its own; DEFAULT_STORE_WAIT_MS each), plus room
+ * for a loaded machine; far below the seconds a request queued behind a blocked event loop takes.
  */
-export const DEFAULT_FAIL_FAST_P99_MS = 500;
-/** The breaker's cool-down (1 s) plus one probe's store wait, with room: back to 100% within this. */
-export const DEFAULT_MAX_RECOVERY_MS = 3_000;
+export const DEFAULT_FAIL_FAST_P99_MS = 2 * DEFAULT_STORE_WAIT_MS + 250;
 /** Requests in flight per connection stay 1; enough sockets that a slow answer never queues the next in gauntlet. */
 const CONNECTIONS = 64;
 /** Per-request timeout: a request queued behind a blocked instance must still be measured, not cut off early. */
