@@ -10,8 +10,11 @@ import type { Store } from '../../target/store/store.ts';
 import { findCheck, runScenarioOn, startServiceInTest, storeWith } from './helpers/scenario-harness.ts';
 
 const scenario = dbStall as unknown as ScenarioDefinition;
-/** Shorter than smoke where a test only needs the stall to bite: every run here stays well under 20 s. */
-const SMALL: Partial<StallParams> = { families: 8, ratePerSec: 150 };
+/**
+ * Shorter than smoke where a test only needs the stall to bite: a short stall, and only as much of
+ * the run after it as the failing check needs (a recovery that never comes shows within 1.5 s).
+ */
+const SMALL: Partial<StallParams> = { families: 8, ratePerSec: 150, beforeMs: 300, stallMs: 1_000, afterMs: 1_500 };
 
 /** db-stall against the embedded deployment with `service` laid over what the scenario asks for. */
 function withService(service: ServiceOverrides): ScenarioDefinition {
@@ -50,7 +53,8 @@ describe('db-stall scenario', () => {
       storeBreaker: { ...DEFAULT_STORE_BREAKER, enabled: false },
       admission: DEFAULT_ADMISSION,
     });
-    const result = await runScenarioOn(hanging, { profile: 'smoke', params: SMALL });
+    // The smoke profile's stall: writes block the loop for the busy timeout, long enough for seconds of queueing.
+    const result = await runScenarioOn(hanging, { profile: 'smoke', params: { ...SMALL, stallMs: 1_500, afterMs: 1_000 } });
     expect(result.status).toBe('failed');
     const failFast = findCheck(result, 'during the stall, failed requests fail fast');
     expect(failFast.passed, JSON.stringify(failFast)).toBe(false);
@@ -85,7 +89,7 @@ describe('db-stall scenario', () => {
         }),
     });
     try {
-      const result = await runScenarioOn(scenario, { profile: 'smoke', params: SMALL, mode: { kind: 'external', url: service.url } });
+      const result = await runScenarioOn(scenario, { profile: 'smoke', params: { ...SMALL, afterMs: 1_000 }, mode: { kind: 'external', url: service.url } });
       expect(result.status).toBe('failed');
       const clear = findCheck(result, 'every refusal is a 503 with Retry-After');
       expect(clear.passed, JSON.stringify(clear)).toBe(false);
@@ -113,7 +117,8 @@ describe('db-stall scenario', () => {
         }),
     });
     try {
-      const result = await runScenarioOn(scenario, { profile: 'smoke', params: SMALL, mode: { kind: 'external', url: service.url } });
+      // Losing acknowledged transfers needs no long stall: a short one, then the read-back.
+      const result = await runScenarioOn(scenario, { profile: 'smoke', params: { ...SMALL, stallMs: 500, afterMs: 1_000 }, mode: { kind: 'external', url: service.url } });
       expect(result.status).toBe('failed');
       const readBack = findCheck(result, 'every acknowledged write is read back');
       expect(readBack.passed).toBe(false);
