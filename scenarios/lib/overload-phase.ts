@@ -4,7 +4,7 @@
  * instance's resident memory scraped beside it.
  */
 import { sleep } from '../../src/clock.ts';
-import { createPoolTransport, SATURATION_BOUNDS } from '../../src/load/index.ts';
+import { createPoolTransport } from '../../src/load/index.ts';
 import type { LoadResult, RequestSpec, SaturationBounds } from '../../src/load/index.ts';
 import { singleValue } from '../../src/measure/prometheus/query.ts';
 import type { ScenarioContext } from '../../src/scenario/context-types.ts';
@@ -39,16 +39,6 @@ export const RSS_SAMPLE_MS = 250;
 /** Sockets for a phase below capacity at `rate`/s. */
 export function belowCapacityConnections(rate: number): number {
   return Math.min(BELOW_CAPACITY_MAX_CONNECTIONS, Math.max(BELOW_CAPACITY_MIN_CONNECTIONS, Math.ceil(rate * BELOW_CAPACITY_TURNAROUND_S)));
-}
-
-/**
- * The generator's self-check for a phase whose finest judged latency margin is `judgedMarginMs`: it
- * may send a fifth of that late (p99) before its run counts as saturated. Lateness is counted in the
- * latency from intended send times, so below that it cannot decide a check; the 5 ms default is for
- * benchmarks that resolve single milliseconds, which these phases do not.
- */
-export function phaseSaturationBounds(judgedMarginMs: number): SaturationBounds {
-  return { ...SATURATION_BOUNDS, maxLatenessP99Ms: Math.max(SATURATION_BOUNDS.maxLatenessP99Ms, judgedMarginMs / 5) };
 }
 
 export interface PhasePlan {

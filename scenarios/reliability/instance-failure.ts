@@ -23,6 +23,7 @@ import type { FaultTimes } from '../lib/failover-timeline.ts';
 import { invitationsIn, planOp, transferTotalPerFamily } from '../lib/failover-workload.ts';
 import type { WorkloadFamily, WorkloadFixtures } from '../lib/failover-workload.ts';
 import { instanceFailureTraffic } from '../lib/artillery-reliability.ts';
+import { judgedSaturationBounds } from '../lib/judged-lateness.ts';
 
 interface FailoverParams {
   readonly [key: string]: number;
@@ -57,10 +58,10 @@ const FAMILY_LIMIT_NEVER_REACHED = 1_000_000;
  * Self-check bounds of the run. Restarting an instance forks and loads a Node process on the same
  * cores as the generator, which stalls its sends by tens of ms around the restart on a 2-core box;
  * that lateness is counted in the latency from intended send times, and is far below what the
- * scenario judges (routing within a second, recovery, the data read back). Past 50 ms at p99 the
- * generator itself was the bottleneck (the bound the horizontal-scaling test uses for the same reason).
+ * scenario judges (routing within DEAD_ROUTING_BOUND_MS, recovery, the data read back): the
+ * generator may be late by a fifth of the routing bound before its run counts as saturated.
  */
-export const FAILOVER_SATURATION_BOUNDS: SaturationBounds = { ...SATURATION_BOUNDS, maxLatenessP99Ms: 50 };
+export const FAILOVER_SATURATION_BOUNDS: SaturationBounds = judgedSaturationBounds(DEAD_ROUTING_BOUND_MS);
 /** Reads per instance before the load, so the first measured requests do not pay for JIT compilation. */
 const WARMUP_READS_PER_INSTANCE = 20;
 
@@ -207,6 +208,6 @@ function notes(p: FailoverParams, failedReads: number, samples: number): string[
     'a write whose connection the dead instance reset is "in doubt": it may or may not have committed; the read-back decides, and it may be there at most once. A balancer that retried it elsewhere would apply it twice',
     `phases: errors count by when the request ended, latency by when it was due; "after" starts when the restarted process reported ready (its start, a tsx compile on a busy machine, is restart.ms)`,
     `balancer-side figures come from GET /_balancer/stats every ${STATS_SAMPLE_MS} ms (${samples} samples${failedReads > 0 ? `, ${failedReads} reads failed` : ''}): their resolution is that interval; the client-side ones are exact`,
-    'the generator, the balancer and the instances share this machine\'s cores, and SQLite takes one writer at a time: latency includes that queueing, and the restart competes with the load for CPU (so the generator may send up to 50 ms late at p99 here before its run counts as saturated, not 5 ms)',
+    `the generator, the balancer and the instances share this machine's cores, and SQLite takes one writer at a time: latency includes that queueing, and the restart competes with the load for CPU (so the generator may send up to ${FAILOVER_SATURATION_BOUNDS.maxLatenessP99Ms} ms late at p99 here before its run counts as saturated, not ${SATURATION_BOUNDS.maxLatenessP99Ms} ms)`,
   ];
 }

@@ -16,10 +16,11 @@ import { summarizeLoadRun } from '../../src/scenario/load-summary.ts';
 import { judgeOverload, lastFailureMs, phaseSeries, summarizePhase, unclearAnswers } from '../lib/overload-oracle.ts';
 import type { PhaseSummary } from '../lib/overload-oracle.ts';
 import {
-  belowCapacityConnections, OVERLOAD_CONNECTIONS, phaseSaturationBounds, REQUEST_TIMEOUT_MS, RSS_SAMPLE_MS, runPhase, sampleRss,
+  belowCapacityConnections, OVERLOAD_CONNECTIONS, REQUEST_TIMEOUT_MS, RSS_SAMPLE_MS, runPhase, sampleRss,
 } from '../lib/overload-phase.ts';
 import type { PhasePlan, PhaseRun } from '../lib/overload-phase.ts';
 import { DEFAULT_MAX_RECOVERY_MS } from '../lib/recovery-bound.ts';
+import { judgedSaturationBounds } from '../lib/judged-lateness.ts';
 import { overloadTraffic } from '../lib/artillery-reliability.ts';
 import { DEFAULT_ADMISSION } from '../../target/config.ts';
 
@@ -169,8 +170,8 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
 
   const t0 = ctx.clock.now();
   const sampler = sampleRss(ctx, url, t0, Math.ceil((p.baselineMs + p.settleMs + p.overloadMs + p.recoveryMs + 4 * REQUEST_TIMEOUT_MS) / RSS_SAMPLE_MS));
-  // The finest latency margin any check judges is the recovery slack: each phase's generator may be that late by a fifth.
-  const saturationBounds = phaseSaturationBounds(Math.min(p.recoveryP99SlackMs, p.admittedP99Ms));
+  // The finest latency margin any check judges is the recovery p99's slack over the baseline.
+  const saturationBounds = judgedSaturationBounds(Math.min(p.recoveryP99SlackMs, p.admittedP99Ms));
   const below = (durationMs: number, onStarted: (atMs: number) => void): PhasePlan => ({
     rate: belowRate, durationMs, request, connections: belowCapacityConnections(belowRate), saturationBounds, onStarted,
   });

@@ -141,11 +141,14 @@ describe('instance-failure scenario', () => {
     ): Promise<ScenarioResult> => {
       const { config, instances } = serviceConfigFor(scenario, params);
       deployment = await startInProcessFailover({ instances, config, ...broken });
-      // Shorter phases than smoke's: nothing here waits for a process to start.
-      return runScenarioWithSession(scenario, deployment.session, { params: { restartAllowanceMs: 0, beforeMs: 600, afterMs: 800, ...overrides } });
+      // Shorter phases than smoke's: nothing here waits for a process to start, and a second of outage holds a few hundred requests.
+      return runScenarioWithSession(scenario, deployment.session, { params: { restartAllowanceMs: 0, beforeMs: 600, outageMs: 1_000, afterMs: 800, ...overrides } });
     };
     const expectPassed = (result: ScenarioResult, prefixes: readonly string[]): void => {
-      for (const prefix of prefixes) expect(findCheck(result, prefix).passed, prefix).toBe(true);
+      for (const prefix of prefixes) {
+        const check = findCheck(result, prefix);
+        expect(check.passed, JSON.stringify({ check, loadRuns: result.loadRuns })).toBe(true);
+      }
     };
 
     it('catches a balancer that never ejects the dead instance (routing bound)', async () => {
@@ -157,7 +160,9 @@ describe('instance-failure scenario', () => {
       expect(result.metrics['dead_routing.ms']).toBeGreaterThan(params.deadRoutingBoundMs);
       expect(result.metrics['ejection.ms']).toBeUndefined();
       expect(result.metrics['outage.errors.502']).toBeGreaterThan(0);
-      expectPassed(result, [...DATA_CHECKS, RECOVERY_CHECK]);
+      // Not the recovery check: a balancer that never ejects sends to the dead port up to the instant of
+      // the (in-process, instant) restart, and a 502 of that last moment may end just after it is ready.
+      expectPassed(result, DATA_CHECKS);
     }, 30_000);
 
     it('catches a balancer that retries a POST after the dead instance had received (and committed) it', async () => {
