@@ -17,6 +17,11 @@ export const BALANCER_UPSTREAM_TIMEOUT_MS = 60_000;
 /** Extra attempts on another backend for an idempotent, bodiless request whose connection failed. */
 export const BALANCER_IDEMPOTENT_RETRIES = 1;
 export const BALANCER_STATS_PATH = '/_balancer/stats';
+/**
+ * Retry-After (s) of the balancer's 503 no_backend, as every other 503 of the target carries one: the
+ * backends were all removed, and one comes back when it is restarted, which takes about a second.
+ */
+export const NO_BACKEND_RETRY_AFTER_S = 1;
 
 /** Methods safe to send twice (RFC 9110 §9.2.2) that carry no body here; POST and PATCH never qualify. */
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -198,7 +203,7 @@ function forward(req: IncomingMessage, res: ServerResponse, body: IncomingMessag
   const index = strategy.acquire();
   const backend = backends[index];
   if (backend === undefined) {
-    sendError(res, 503, 'no_backend', 'the balancer has no backend left in rotation; restart the deployment', {});
+    sendError(res, 503, 'no_backend', 'the balancer has no backend left in rotation; restart the deployment', {}, { 'retry-after': String(NO_BACKEND_RETRY_AFTER_S) });
     return;
   }
   backend.total += 1;
@@ -257,13 +262,15 @@ function errorCode(error: unknown): string {
 }
 
 /** The error body; `backend` and `cause` name which backend failed and how, for clients that attribute failures. */
-function sendError(res: ServerResponse, status: number, code: string, message: string, about: { backend?: string; cause?: string }): void {
-  sendJson(res, status, { error: { code, message, ...about } });
+function sendError(
+  res: ServerResponse, status: number, code: string, message: string, about: { backend?: string; cause?: string }, headers: Readonly<Record<string, string>> = {},
+): void {
+  sendJson(res, status, { error: { code, message, ...about } }, headers);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   if (res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

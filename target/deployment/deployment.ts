@@ -163,6 +163,33 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
   const url = balancer === null ? instanceUrl(instances[0]?.port ?? options.port) : instanceUrl(balancer.port);
   const actualPort = balancer?.port ?? instances[0]?.port ?? options.port;
 
+  /** Restarts in progress by instance ID (see restartInstance). */
+  const restartsById = new Map<string, Promise<DeployedInstance>>();
+  const restartOne = async (instanceId: string): Promise<DeployedInstance> => {
+    if (stopping !== null) throw new Error('this deployment is stopped or was restarted already; restart instances of the deployment it returned');
+    const old = find(instanceId);
+    const index = ids.indexOf(instanceId);
+    if (!expected.has(old)) throw new RangeError(`instance "${instanceId}" (pid ${old.pid}) was neither stopped nor killed; stopInstance or killInstance it first`);
+    // A stop or kill asked for but not finished: wait for the exit, so the port is free again.
+    await old.exited;
+    const starting = startInstance(instanceId, old.port);
+    restarting.add(starting);
+    let child: ManagedChild;
+    try {
+      child = await starting;
+    } finally {
+      restarting.delete(starting);
+    }
+    if (isStopping()) {
+      await child.stop(options.stopTiming);
+      throw new Error(`the deployment stopped while instance "${instanceId}" was restarting`);
+    }
+    instances[index] = child;
+    byId.set(instanceId, child);
+    watch(child, instanceId);
+    return { instanceId, pid: child.pid, url: instanceUrl(child.port) };
+  };
+
   const deployment: Deployment = {
     url,
     // A getter: restartInstance replaces a child (its pid changes, its port and URL do not).
@@ -197,29 +224,13 @@ async function launch(options: ResolvedDeploymentOptions, store: ProvisionedStor
       expected.add(child);
       return child.kill(signal, options.stopTiming.killAfterMs);
     },
-    async restartInstance(instanceId) {
-      if (stopping !== null) throw new Error('this deployment is stopped or was restarted already; restart instances of the deployment it returned');
-      const old = find(instanceId);
-      const index = ids.indexOf(instanceId);
-      if (!expected.has(old)) throw new RangeError(`instance "${instanceId}" (pid ${old.pid}) was neither stopped nor killed; stopInstance or killInstance it first`);
-      // A stop or kill asked for but not finished: wait for the exit, so the port is free again.
-      await old.exited;
-      const starting = startInstance(instanceId, old.port);
-      restarting.add(starting);
-      let child: ManagedChild;
-      try {
-        child = await starting;
-      } finally {
-        restarting.delete(starting);
-      }
-      if (isStopping()) {
-        await child.stop(options.stopTiming);
-        throw new Error(`the deployment stopped while instance "${instanceId}" was restarting`);
-      }
-      instances[index] = child;
-      byId.set(instanceId, child);
-      watch(child, instanceId);
-      return { instanceId, pid: child.pid, url: instanceUrl(child.port) };
+    restartInstance(instanceId) {
+      // Two restarts of one instance at once would both start a child on its port: the second awaits the first.
+      const inProgress = restartsById.get(instanceId);
+      if (inProgress !== undefined) return inProgress;
+      const restart = restartOne(instanceId).finally(() => restartsById.delete(instanceId));
+      restartsById.set(instanceId, restart);
+      return restart;
     },
     async restart(overrides = {}) {
       if (stopping !== null) throw new Error('this deployment is stopped or was restarted already; restart the deployment it returned');

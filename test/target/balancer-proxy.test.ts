@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { createBalancer } from '../../target/balancer/proxy.ts';
+import { createBalancer, NO_BACKEND_RETRY_AFTER_S } from '../../target/balancer/proxy.ts';
 import type { Balancer, BalancerStats } from '../../target/balancer/proxy.ts';
 import type { BalancerStrategy } from '../../target/config.ts';
 import { deadBackendUrl, startTestBackend } from './helpers/deploy-backends.ts';
@@ -126,5 +126,15 @@ describe('balancer proxy', () => {
     const ids = new Set<string>();
     for (let i = 0; i < 4; i++) ids.add(String((await send(url)).headers['x-instance-id']));
     expect([...ids]).toEqual(['b']);
+  });
+
+  it('answers 503 no_backend with Retry-After, as every 503 of the target, when no backend is left', async () => {
+    const only = await backend('a', { kind: 'ok' });
+    const { url, balancer } = await balancerOver('round-robin', [only]);
+    expect(balancer.removeBackend('a')).toBe(true);
+    const res = await send(`${url}/families`, 'POST', '{"name":"x"}');
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.text)).toMatchObject({ error: { code: 'no_backend' } });
+    expect(res.headers['retry-after']).toBe(String(NO_BACKEND_RETRY_AFTER_S));
   });
 });
