@@ -17,7 +17,7 @@ import type { CreatorRole, OwnerReadBack } from '../lib/creation-oracle.ts';
 import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
 import { BURST_LATENCY_STATS } from '../lib/creation-captured-burst.ts';
 import { readOwned } from '../lib/creation-read-back.ts';
-import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import { ADMISSION_NEVER_SHEDS, RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 import type { ArtilleryTraffic, TrafficFlow } from '../../src/artillery/traffic.ts';
 import { createFamily, listOwnFamilies, readFamily, signUp, VARS } from '../lib/artillery-flows.ts';
 
@@ -60,7 +60,7 @@ const definition: ScenarioDefinition<FamilyCreationParams> = {
   describe: (p) =>
     `${burstSize(p)} POST /families released at once over ${p.instances} instance(s): ${p.creators} owners (${p.sharedNames} shared names), ` +
     `${p.racers} owners at limit-${p.raceHeadroom} sending ${p.raceAttempts} each (limit ${p.familyLimit}); every family read back`,
-  deployment: (p) => ({ instances: p.instances, service: { familyLimit: p.familyLimit, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
+  deployment: (p) => ({ instances: p.instances, service: { familyLimit: p.familyLimit, rateLimit: { limit: RATE_LIMIT_NEVER_REACHED }, admission: ADMISSION_NEVER_SHEDS } }),
   run,
   artillery: artilleryTraffic,
 };

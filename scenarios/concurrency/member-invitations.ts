@@ -18,7 +18,7 @@ import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/late
 import { BURST_LATENCY_STATS } from '../lib/creation-captured-burst.ts';
 import { bodyId, judgeInvitations } from '../lib/invitation-oracle.ts';
 import type { AcceptRecord, FamilyInvitations, FamilyMembers, InvitePair } from '../lib/invitation-oracle.ts';
-import { RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
+import { ADMISSION_NEVER_SHEDS, RATE_LIMIT_NEVER_REACHED } from '../../src/scenario/deployment-needs.ts';
 import { memberInvitationsTraffic } from '../lib/artillery-concurrency.ts';
 
 export type MemberInvitationsParams = Readonly<{
@@ -67,7 +67,7 @@ const definition: ScenarioDefinition<MemberInvitationsParams> = {
     `(${p.contested} invitees per family invited by ${p.contenders} admins at the same instant), then ` +
     `${p.families * (p.invitees + p.racedAccepts)} accepts at once (${p.racedAccepts} per family sent twice); ` +
     'every family\'s invitations read back in between, every family read back at the end',
-  deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED } } }),
+  deployment: (p) => ({ instances: p.instances, service: { rateLimit: { limit: RATE_LIMIT_NEVER_REACHED }, admission: ADMISSION_NEVER_SHEDS } }),
   run,
   artillery: memberInvitationsTraffic,
 };

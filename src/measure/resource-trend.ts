@@ -1,6 +1,6 @@
 /**
  * Whether a process's memory and open file descriptors climb over a run: the slope of each against
- * time (per minute), pooled over the process's lifetimes (a restarted target is a new segment), with
+ * time (per minute), pooled within segments (a scenario, a lifetime of the target's processes), with
  * a t-based confidence interval. A long run that holds steady is "flat"; warm-up is not a leak, so
  * a slope below a bound is flat too — never a before/after difference, which GC timing can fake.
  */
@@ -19,12 +19,12 @@ export const TREND_CONFIDENCE = 0.95;
  */
 export const TREND_FLAT_BOUNDS_PER_MINUTE: Readonly<Record<TrendResource, number>> = { rss: 1024 * 1024, fds: 0.5 };
 
-/** One reading of one process (or of a deployment's processes summed), in one lifetime `segment`. */
+/** One reading of one process (or of a deployment's processes summed), in one `segment`. */
 export interface ResourceSample {
   readonly process: TrendProcess;
   /** Seconds since the run started. */
   readonly atSec: number;
-  /** Changes when the process (set) behind the reading changes: a restart is a new segment. */
+  /** Changes with the scenario and with the process (set) behind the reading: a restart is a new segment. */
   readonly segment: string;
   readonly rssBytes: number;
   readonly openFds: number;

@@ -31,12 +31,12 @@ export interface ResourceMonitorOptions {
 
 export interface ResourceMonitor {
   /**
-   * Stops sampling until `resume`: for scenarios that kill, stall or overload the target on purpose,
-   * whose spikes are the point, not a trend. Sampling resumes in new segments, so a level the fault
-   * left behind is not read as growth either.
+   * A scenario starts: samples from here on form new segments, so the slope is read within each
+   * scenario's steady work, never from one scenario's workload being heavier than the last one's.
+   * `sampled: false` stops sampling for a scenario that kills, stalls or overloads the target on
+   * purpose, whose spikes are the point, not a trend.
    */
-  pause(): void;
-  resume(): void;
+  scenarioStarted(sampled: boolean): void;
   /** Takes a last sample, stops, and judges the trends. */
   stop(): Promise<ResourceTrends>;
 }
@@ -51,6 +51,7 @@ export function startResourceMonitor(options: ResourceMonitorOptions): ResourceM
   let timer: TimerHandle | null = null;
   let stopped = false;
   let paused = false;
+  /** Counts scenarios started: part of every segment key. */
   let epoch = 0;
   let inFlight: Promise<void> = Promise.resolve();
 
@@ -87,12 +88,8 @@ export function startResourceMonitor(options: ResourceMonitorOptions): ResourceM
   tick();
 
   return {
-    pause() {
-      paused = true;
-    },
-    resume() {
-      if (!paused) return;
-      paused = false;
+    scenarioStarted(sampled) {
+      paused = !sampled;
       epoch += 1;
     },
     async stop() {

@@ -66,7 +66,7 @@ export async function executeRun(req: RunRequest): Promise<RunResults> {
       const id = planned.definition.id;
       let counts = (): { requests: number; errors: number } => ({ requests: 0, errors: 0 });
       req.onEvent({ type: 'scenario-start', id, title: planned.definition.title, index, total: req.plan.length, counts: () => counts() });
-      if (RESOURCE_TREND_UNSAMPLED_GROUPS.includes(planned.definition.group)) monitor.pause();
+      monitor.scenarioStarted(!RESOURCE_TREND_UNSAMPLED_GROUPS.includes(planned.definition.group));
       const outcome = await (req.runScenario ?? runPlannedScenario)(planned, {
         session,
         profile: req.profile,
@@ -77,7 +77,6 @@ export async function executeRun(req: RunRequest): Promise<RunResults> {
         onPhase: (label) => req.onEvent({ type: 'scenario-phase', id, label }),
         onCounts: (read) => (counts = read),
       });
-      monitor.resume();
       results.push(outcome.result);
       req.onEvent({ type: 'scenario-end', result: outcome.result, index, total: req.plan.length });
       // An external target has no process to watch, and a scenario can fail on refusals before the

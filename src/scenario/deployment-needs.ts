@@ -1,5 +1,5 @@
 /** What a scenario asks of the embedded deployment; the runner starts or restarts to match. */
-import type { BalancerStrategy } from '../../target/config.ts';
+import type { AdmissionConfig, BalancerStrategy } from '../../target/config.ts';
 import type { ServiceOverrides } from '../../target/deployment/options.ts';
 
 export interface DeploymentNeeds {
@@ -18,3 +18,10 @@ export interface DeploymentNeeds {
  * target for it, so its 5-per-minute default never shapes what they measure.
  */
 export const RATE_LIMIT_NEVER_REACHED = 1_000_000;
+
+/**
+ * Admission control that never sheds. The burst scenarios release thousands of requests at one
+ * instant to provoke races; a protecting service rightly sheds part of such a burst (the overload
+ * scenario checks that it does), but there every request must reach the code whose races are tested.
+ */
+export const ADMISSION_NEVER_SHEDS: AdmissionConfig = { maxInFlight: 0, lagTargetMs: 0, lagIntervalMs: 0 };

@@ -66,7 +66,7 @@ describe('resource monitor', () => {
     expect(trends.samples.every((s) => s.process === 'gauntlet')).toBe(true);
   });
 
-  it('takes no samples while paused (a fault scenario), and resumes in new segments', async () => {
+  it('starts new segments at each scenario, and takes no samples during a fault scenario', async () => {
     const clock = new FakeClock();
     const { sample } = fakeSampler({}, new Set());
     const monitor = startResourceMonitor({ clock, enforced: true, targetPids: () => [10], intervalMs: 1000, selfPid: 1, sample });
@@ -77,15 +77,17 @@ describe('resource monitor', () => {
       }
       await flush();
     };
+    monitor.scenarioStarted(true);
     await tick(2);
-    monitor.pause();
+    monitor.scenarioStarted(false);
     await tick(5);
-    monitor.resume();
+    monitor.scenarioStarted(true);
     await tick(2);
     const trends = await monitor.stop();
     const target = trends.samples.filter((s) => s.process === 'target');
     expect(target.some((s) => s.atSec > 2.5 && s.atSec < 6.5)).toBe(false);
-    expect(new Set(target.map((s) => s.segment))).toEqual(new Set(['0:10', '1:10']));
+    expect(new Set(target.map((s) => s.segment))).toEqual(new Set(['1:10', '3:10']));
+    expect(new Set(trends.samples.filter((s) => s.process === 'gauntlet').map((s) => s.segment))).toEqual(new Set(['1:1', '3:1']));
     expect(trends.confidence).toBe(0.95);
   });
 
