@@ -1,6 +1,5 @@
 /** The SQLite store (better-sqlite3): one WAL-mode file shared by every instance of a deployment. */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { DomainError, sbdUsernameFor } from '../domain.ts';
 import type { Family, Invitation, Transfer, User } from '../domain.ts';
@@ -17,17 +16,12 @@ import {
 } from './query-timing.ts';
 import type { Clock } from './query-timing.ts';
 import type { SqliteSynchronous } from '../config.ts';
+import { closedError, isConstraint } from './sqlite-errors.ts';
+import { holdWriteLock, retryWhileLocked } from './sqlite-stall.ts';
+import type { HeldLock } from './sqlite-stall.ts';
 
-/**
- * Pause between attempts on a locked database: short, because the lock is usually held for well under a
- * millisecond per transaction and an attempt that happens to find it free is what ends a wait.
- */
-const LOCK_RETRY_PAUSES_MS: readonly number[] = [1, 1, 1, 2, 2, 4];
-const LOCK_RETRY_MAX_PAUSE_MS = 4;
 /** Several instances create the schema at start-up at once: their waits are not a request's. */
 const INIT_LOCK_WAIT_MS = 10_000;
-/** The staller's own wait for the write lock (it queues behind the service's transactions). */
-const STALL_ACQUIRE_WAIT_MS = 2_000;
 
 const SYNCHRONOUS_PRAGMA: Readonly<Record<SqliteSynchronous, string>> = { off: 'OFF', normal: 'NORMAL', full: 'FULL' };
 
@@ -56,6 +50,8 @@ export class SqliteStore implements Store {
   private stmts: SqliteStatements | null = null;
   private running = 0;
   private readonly clock: Clock;
+  /** Stalls in progress (fault injection): close() ends them, so no timer or second connection outlives the store. */
+  private readonly stalls = new Set<HeldLock>();
 
   constructor(private readonly options: SqliteStoreOptions) {
     this.clock = options.clock ?? DEFAULT_CLOCK;
@@ -80,6 +76,7 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
+    for (const held of [...this.stalls]) held.release();
     this.db?.close();
     this.db = null;
     this.stmts = null;
@@ -97,7 +94,7 @@ export class SqliteStore implements Store {
         timeSync(ctx, 'db-user-insert', this.clock, () =>
           s.insertUser.run(user.id, user.username, input.tokenHash, user.createdAt));
       } catch (error) {
-        if (constraint(error, 'UNIQUE') && String(error).includes('users.username')) {
+        if (isConstraint(error, 'UNIQUE') && String(error).includes('users.username')) {
           throw new DomainError('username_taken', `username "${input.username}" is taken; choose another`);
         }
         throw error;
@@ -187,7 +184,7 @@ export class SqliteStore implements Store {
         timeSync(ctx, 'db-invitation-insert', this.clock, () => s.insertInvitation.run(
           invitation.id, invitation.familyId, invitation.inviteeId, invitation.invitedBy, invitation.role, invitation.createdAt));
       } catch (error) {
-        if (constraint(error, 'UNIQUE')) {
+        if (isConstraint(error, 'UNIQUE')) {
           throw new DomainError('invitation_pending', 'an invitation to this family is already pending for this user');
         }
         throw error;
@@ -222,7 +219,7 @@ export class SqliteStore implements Store {
           timeSync(ctx, 'db-membership-insert', this.clock, () =>
             s.insertMembership.run(row.family_id, row.invitee_id, row.role, new Date().toISOString()));
         } catch (error) {
-          if (constraint(error, 'PRIMARYKEY')) throw new DomainError('already_member', 'the invitee is already a member of this family');
+          if (isConstraint(error, 'PRIMARYKEY')) throw new DomainError('already_member', 'the invitee is already a member of this family');
           throw error;
         }
         timeSync(ctx, 'db-family-update', this.clock, () => s.bumpVersion.run(row.family_id));
@@ -314,7 +311,7 @@ export class SqliteStore implements Store {
       try {
         return db.transaction(() => body(s)).immediate();
       } catch (error) {
-        if (messages.foreignKey !== undefined && constraint(error, 'FOREIGNKEY')) {
+        if (messages.foreignKey !== undefined && isConstraint(error, 'FOREIGNKEY')) {
           throw new DomainError('not_found', messages.foreignKey);
         }
         throw error;
@@ -326,55 +323,23 @@ export class SqliteStore implements Store {
     return this.options.lockWaitMs ?? 0;
   }
 
-  /**
-   * Runs `body`; while it fails on a locked database (SQLITE_BUSY before it changed anything: BEGIN
-   * IMMEDIATE takes the lock first) retries it, pausing off the event loop, until the pauses add up
-   * to `waitMs`. Pauses, not wall time: on an instance busy with a burst, the time its loop spends on
-   * other requests between two attempts says nothing about the lock, and counting it would fail
-   * writes the lock would have let through.
-   */
-  private async op<T>(waitMs: number, body: () => T): Promise<T> {
-    let waited = 0;
-    for (let attempt = 0; ; attempt++) {
+  /** Runs `body`, retrying it while the database is locked for up to `waitMs` (sqlite-stall.ts says how). */
+  private op<T>(waitMs: number, body: () => T): Promise<T> {
+    return retryWhileLocked(waitMs, this.options.busyTimeoutMs, () => {
       this.running += 1;
       try {
         return body();
-      } catch (error) {
-        if (!isLocked(error) || waited >= waitMs) throw toStoreError(error, this.options.busyTimeoutMs, waitMs);
       } finally {
         this.running -= 1;
       }
-      const pause = LOCK_RETRY_PAUSES_MS[Math.min(attempt, LOCK_RETRY_PAUSES_MS.length - 1)] ?? LOCK_RETRY_MAX_PAUSE_MS;
-      waited += pause;
-      await sleep(pause);
-    }
+    });
   }
 
   /** A second connection holds the write lock (BEGIN EXCLUSIVE) for `ms`, as another process's long transaction would. */
   async stall(ms: number): Promise<StoreStall> {
-    const locker = openDatabase(this.options.path, 0);
-    const release = (): void => {
-      try {
-        if (locker.inTransaction) locker.exec('ROLLBACK');
-      } finally {
-        locker.close();
-      }
-    };
-    const deadline = this.clock() + STALL_ACQUIRE_WAIT_MS;
-    for (;;) {
-      try {
-        locker.exec('BEGIN EXCLUSIVE');
-        break;
-      } catch (error) {
-        if (!isLocked(error) || this.clock() >= deadline) {
-          locker.close();
-          throw toStoreError(error, 0, STALL_ACQUIRE_WAIT_MS);
-        }
-      }
-      await sleep(1);
-    }
-    setTimeout(release, ms).unref();
-    return { scope: 'database', how: `a second connection holds the SQLite write lock (BEGIN EXCLUSIVE) for ${ms} ms; WAL readers are not blocked` };
+    const held = await holdWriteLock(() => openDatabase(this.options.path, 0), ms, this.clock, (done) => this.stalls.delete(done));
+    this.stalls.add(held);
+    return held.stall;
   }
 
   private statements(): SqliteStatements {
@@ -396,34 +361,12 @@ function allocateSbdUsername(s: SqliteStatements, name: string): string {
   }
 }
 
-function constraint(error: unknown, kind: 'UNIQUE' | 'PRIMARYKEY' | 'FOREIGNKEY'): boolean {
-  return error instanceof Database.SqliteError && error.code === `SQLITE_CONSTRAINT_${kind}`;
-}
-
 function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
   try {
     return new Database(path, { timeout: busyTimeoutMs });
   } catch (error) {
     throw new Error(`cannot open the SQLite database at ${path} (${String(error)}); check that its directory exists and is writable`);
   }
-}
-
-function closedError(): DomainError {
-  return new DomainError('store_unavailable', 'the SQLite store is closed (or init() was not awaited)');
-}
-
-function isLocked(error: unknown): error is InstanceType<typeof Database.SqliteError> {
-  return error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code);
-}
-
-function toStoreError(error: unknown, busyTimeoutMs: number, waitMs: number): Error {
-  if (isLocked(error)) {
-    const code = error.code;
-    return new DomainError('store_unavailable',
-      `the database stayed locked for longer than the store wait (${waitMs} ms, busy timeout ${busyTimeoutMs} ms, ${code}); retry, or raise storeWaitMs`);
-  }
-  if (error instanceof TypeError && /database connection is not open/.test(error.message)) return closedError();
-  return error instanceof Error ? error : new Error(`SQLite store failed: ${String(error)}`);
 }
 
 function notFound(what: string, id: string): DomainError {
