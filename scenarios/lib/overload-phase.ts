@@ -53,7 +53,7 @@ export interface PhasePlan {
 
 export interface PhaseRun {
   readonly result: LoadResult;
-  /** Closes the phase's sockets; safe to call more than once. */
+  /** Closes the phase's sockets (the caller chooses when: not while another phase is measured); safe to call more than once. */
   close(): Promise<void>;
   /** Built on demand, after the load: the overload's tens of thousands must not be made while the recovery is measured. */
   answers(): Answer[];
@@ -64,8 +64,7 @@ export interface PhaseRun {
 /**
  * One open-model phase. Every answer comes from the generator's columnar records (no object per
  * request: at thousands per second, garbage would slow gauntlet down); only refusals are looked at
- * for Retry-After. The sockets stay open until `close()` (the overload's are closed only after the
- * recovery, so their teardown is not measured); on an error they are closed before it is thrown.
+ * for Retry-After. The sockets stay open until `close()`; on an error they are closed before it is thrown.
  */
 export async function runPhase(ctx: ScenarioContext, url: string, plan: PhasePlan): Promise<PhaseRun> {
   const counts = { shedWithoutRetryAfter: 0 };

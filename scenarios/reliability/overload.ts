@@ -201,9 +201,11 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
         marks.overloadEnd = marks.overloadStart + p.settleMs + p.overloadMs;
       },
     });
-    // The recovery load starts once the overload's last answer is in (its drain), so gauntlet's
-    // bookkeeping of one run never delays the other's sends; recovery time counts from the drop, the
-    // drain included. The overload's sockets stay open until the end: their teardown is not measured.
+    // The recovery load starts once the overload's last answer is in (its drain) and its sockets are
+    // closed, so neither gauntlet's bookkeeping of one run nor the teardown of 1,024 sockets (which an
+    // idle timeout would otherwise bring on mid-recovery, at both ends) delays the other's sends or
+    // answers. Recovery time counts from the drop, all of that included.
+    await overload.close();
     ctx.phase(`recovery at ${belowRate}/s`);
     recovery = await phase(below(p.recoveryMs, (now) => (marks.recoveryStart = at(now))));
   } finally {
@@ -218,9 +220,10 @@ async function run(ctx: ScenarioContext, p: OverloadParams): Promise<ScenarioOut
   const whole = summarizePhase(overloadAnswers);
   const baselineAnswers = baseline.answers();
   const base = summarizePhase(baselineAnswers);
-  const drainMs = Math.max(0, marks.recoveryStart - marks.overloadEnd);
+  const overloadMs = p.settleMs + p.overloadMs;
+  const drainMs = Math.max(0, overloadAnswers.reduce((last, a) => Math.max(last, a.doneMs), overloadMs) - overloadMs);
   const lastFailure = lastFailureMs(recoveryAnswers);
-  const recoveryMs = drainMs + lastFailure;
+  const recoveryMs = Math.max(0, marks.recoveryStart - marks.overloadEnd) + lastFailure;
   const judgedFrom = lastFailure + RECOVERY_DRAIN_GRACE_MS;
   const after = summarizePhase(recoveryAnswers.filter((a) => a.intendedMs > judgedFrom));
   const recoveryFigures = { recoveryMs, steadyAfterMs: p.recoveryMs - judgedFrom, after };
