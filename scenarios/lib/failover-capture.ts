@@ -1,16 +1,14 @@
 /**
- * A Transport that keeps what each request of the instance-failure run got back: when it was
- * handed to the client and when it ended (on the scenario's clock), the status, the answering
- * instance, the error kind, and the JSON body of writes and failures (reads' bodies are dropped:
- * only their outcome matters, and keeping them would grow with the run).
+ * What each request of the instance-failure run got back, by planned operation: when it was handed
+ * to the client and when it ended (on the scenario's clock), the status, the answering instance, the
+ * error kind, and the JSON body of writes and failures (reads' bodies are dropped: only their outcome
+ * matters). An adapter of the one answer tap (answer-tap.ts), whose cap bounds every kept body.
  */
-import { classifyError, createPoolTransport, LOAD_DEFAULTS } from '../../src/load/index.ts';
-import type { ErrorKind, ExchangeHandler, PoolTransportOptions, RequestSpec, Transport } from '../../src/load/index.ts';
+import { classifyError, LOAD_DEFAULTS } from '../../src/load/index.ts';
+import type { ErrorKind, PoolTransportOptions, RequestSpec, Transport } from '../../src/load/index.ts';
 import type { Clock } from '../../src/clock.ts';
+import { createAnswerTap } from './answer-tap.ts';
 import type { PlannedOp } from './failover-workload.ts';
-import { pickHeaders } from './query-header-tap.ts';
-
-const INSTANCE_HEADERS = [LOAD_DEFAULTS.instanceHeader];
 
 export interface CapturedAnswer {
   readonly op: PlannedOp;
@@ -20,7 +18,7 @@ export interface CapturedAnswer {
   readonly status: number | null;
   readonly errorKind: ErrorKind | null;
   readonly instance: string | null;
-  /** Parsed JSON of writes and of non-2xx answers; null otherwise. */
+  /** Parsed JSON of writes and of non-2xx answers (text when not JSON); null otherwise. */
   readonly body: unknown;
 }
 
@@ -34,60 +32,29 @@ export interface FailoverCapture {
 
 /** A capturing pool transport for `origin`; times are `clock.now()`. */
 export function createFailoverCapture(origin: string, options: PoolTransportOptions, clock: Clock): FailoverCapture {
-  const inner = createPoolTransport(origin, options);
-  const pending = new Map<RequestSpec, PlannedOp>();
   const answers: CapturedAnswer[] = [];
-  return {
-    register(op) {
-      pending.set(op.spec, op);
-      return op.spec;
+  const tap = createAnswerTap<PlannedOp>(origin, options, {
+    headers: [LOAD_DEFAULTS.instanceHeader],
+    keepBody: (op, status) => op.kind !== 'read' || status < 200 || status >= 300,
+    parseBody: parseJson,
+    now: () => clock.now(),
+    onAnswer(r) {
+      answers.push({
+        op: r.key,
+        dispatchedAt: r.dispatchedMs,
+        doneAt: r.doneMs,
+        // A body cut off after the headers is a failure, as the generator counts it: no status is kept.
+        status: r.error === null ? r.status : null,
+        errorKind: r.error === null ? null : classifyError(r.error),
+        instance: r.headers[LOAD_DEFAULTS.instanceHeader] ?? null,
+        body: r.body,
+      });
     },
+  });
+  return {
+    register: (op) => tap.track(op, op.spec),
     answers: () => answers,
-    transport: {
-      dispatch(spec, handler, lane) {
-        const op = pending.get(spec);
-        if (op === undefined) {
-          inner.dispatch(spec, handler, lane);
-          return;
-        }
-        pending.delete(spec);
-        inner.dispatch(spec, capturing(op, handler, clock, (a) => answers.push(a)), lane);
-      },
-      connectedSockets: () => inner.connectedSockets(),
-      close: () => inner.close(),
-      destroy: () => inner.destroy(),
-    },
-  };
-}
-
-function capturing(op: PlannedOp, handler: ExchangeHandler, clock: Clock, done: (answer: CapturedAnswer) => void): ExchangeHandler {
-  const dispatchedAt = clock.now();
-  let status: number | null = null;
-  let instance: string | null = null;
-  const chunks: Buffer[] = [];
-  let keep = false;
-  return {
-    onConnect: (abort) => handler.onConnect(abort),
-    onHeaders(statusCode, rawHeaders, resume, statusText) {
-      status = statusCode;
-      keep = op.kind !== 'read' || statusCode < 200 || statusCode >= 300;
-      instance = pickHeaders(rawHeaders, INSTANCE_HEADERS)[LOAD_DEFAULTS.instanceHeader] ?? null;
-      return handler.onHeaders(statusCode, rawHeaders, resume, statusText);
-    },
-    onData(chunk) {
-      if (keep) chunks.push(chunk);
-      return handler.onData(chunk);
-    },
-    onComplete(trailers) {
-      const body = keep ? parseJson(Buffer.concat(chunks).toString('utf8')) : null;
-      done({ op, dispatchedAt, doneAt: clock.now(), status, errorKind: null, instance, body });
-      handler.onComplete(trailers);
-    },
-    onError(error) {
-      // A body cut off after the headers is a failure, as the generator counts it: no status is kept.
-      done({ op, dispatchedAt, doneAt: clock.now(), status: null, errorKind: classifyError(error), instance, body: null });
-      handler.onError(error);
-    },
+    transport: tap.transport,
   };
 }
 
