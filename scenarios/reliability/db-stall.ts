@@ -25,16 +25,21 @@ import { isSuccess, judgeStall } from '../lib/stall-oracle.ts';
 import type { Observation } from '../lib/stall-oracle.ts';
 import { dbStallTraffic } from '../lib/artillery-reliability.ts';
 import { DEFAULT_MAX_RECOVERY_MS } from '../lib/recovery-bound.ts';
+import { judgedSaturationBounds } from '../lib/judged-lateness.ts';
 import { DEFAULT_STORE_WAIT_MS } from '../../target/config.ts';
 
 /** Golden-ratio spacing: a deterministic, evenly mixed sequence of reads and writes over request indexes. */
 const MIX_STEP = 0.6180339887;
+/** Room over the service's own waits in the fail-fast bound, for a loaded machine. */
+const FAIL_FAST_ROOM_MS = 250;
 /**
  * Failed requests must answer within this (p99): until the breaker opens, a transfer waits out the
  * store twice (its rate-limit counter's commit, then its own; DEFAULT_STORE_WAIT_MS each), plus room
  * for a loaded machine; far below the seconds a request queued behind a blocked event loop takes.
  */
-export const DEFAULT_FAIL_FAST_P99_MS = 2 * DEFAULT_STORE_WAIT_MS + 250;
+export const DEFAULT_FAIL_FAST_P99_MS = 2 * DEFAULT_STORE_WAIT_MS + FAIL_FAST_ROOM_MS;
+/** The generator may be late by a fifth of that room (judged-lateness.ts) before its run counts as saturated. */
+const STALL_SATURATION_BOUNDS = judgedSaturationBounds(FAIL_FAST_ROOM_MS);
 /** Requests in flight per connection stay 1; enough sockets that a slow answer never queues the next in gauntlet. */
 const CONNECTIONS = 64;
 /** Per-request timeout: a request queued behind a blocked instance must still be measured, not cut off early. */
@@ -138,6 +143,7 @@ async function run(ctx: ScenarioContext, p: StallParams): Promise<ScenarioOutput
       request,
       timeoutMs: REQUEST_TIMEOUT_MS,
       drainTimeoutMs: REQUEST_TIMEOUT_MS,
+      saturationBounds: STALL_SATURATION_BOUNDS,
     });
   } finally {
     timer.cancel();

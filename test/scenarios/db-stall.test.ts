@@ -31,7 +31,7 @@ function withService(service: ServiceOverrides): ScenarioDefinition {
 describe('db-stall scenario', () => {
   it('passes at the smoke profile on the embedded deployment: fast 503s with Retry-After, nothing lost, recovery', async () => {
     const result = await runScenarioOn(scenario, { profile: 'smoke' });
-    expect(result.reasons, JSON.stringify({ checks: result.checks, notes: result.notes })).toEqual([]);
+    expect(result.reasons, JSON.stringify({ reasons: result.reasons, checks: result.checks, loadRuns: result.loadRuns })).toEqual([]);
     expect(result.status).toBe('passed');
     const m = result.metrics;
     expect(m['failed.count']).toBeGreaterThan(0);
