@@ -14,7 +14,8 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/scenarios/**'], sequence: { groupOrder: 0 } },
+        // Vitest's default is one worker fewer than the cores: a single one on a 2-core CI machine.
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/scenarios/**'], maxWorkers: 2, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
