@@ -66,7 +66,8 @@ export function lastFailureMs(answers: readonly Answer[]): number {
   return answers.reduce((last, a) => (a.status >= 200 && a.status < 300 ? last : Math.max(last, a.doneMs)), 0);
 }
 
-export interface OverloadBounds {
+// A type, not an interface: scenario parameters built on it need its implicit index signature.
+export type OverloadBounds = {
   /** p99 of the latency of admitted (2xx) requests under overload, at most this (ms). */
   readonly admittedP99Ms: number;
   /** Resident memory under overload at most this far above its peak at baseline (MiB). */
@@ -78,7 +79,7 @@ export interface OverloadBounds {
   /** ...with a p99 at most `recoveryP99Factor` x the baseline's, or the baseline's + `recoveryP99SlackMs`, whichever is larger. */
   readonly recoveryP99Factor: number;
   readonly recoveryP99SlackMs: number;
-}
+};
 
 export interface MemoryPeaks {
   /** Highest RSS in the baseline phase and in the overload phase (bytes); null when no scrape answered. */

@@ -14,7 +14,7 @@ import type { FamilyView, TestUser } from '../../src/scenario/fixtures.ts';
 import { latencyMetricSpecs, latencyMetricValues } from '../../src/scenario/latency-metrics.ts';
 import { summarizeLoadRun } from '../../src/scenario/load-summary.ts';
 import { judgeOverload, lastFailureMs, phaseSeries, summarizePhase, unclearAnswers } from '../lib/overload-oracle.ts';
-import type { PhaseSummary } from '../lib/overload-oracle.ts';
+import type { OverloadBounds, PhaseSummary } from '../lib/overload-oracle.ts';
 import {
   belowCapacityConnections, OVERLOAD_CONNECTIONS, REQUEST_TIMEOUT_MS, RSS_SAMPLE_MS, runPhase, sampleRss,
 } from '../lib/overload-phase.ts';
@@ -83,13 +83,7 @@ export type OverloadParams = {
   readonly settleMs: number;
   readonly overloadMs: number;
   readonly recoveryMs: number;
-  readonly admittedP99Ms: number;
-  readonly maxRssGrowthMiB: number;
-  readonly maxRecoveryMs: number;
-  readonly minSteadyAfterMs: number;
-  readonly recoveryP99Factor: number;
-  readonly recoveryP99SlackMs: number;
-};
+} & OverloadBounds;
 
 const smoke: OverloadParams = {
   families: 32,

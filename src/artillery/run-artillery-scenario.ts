@@ -5,12 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SCENARIO_TIME_LIMIT_MS } from '../config/defaults.ts';
-import { TargetUnavailableError } from '../exit-codes.ts';
 import { startSelfMonitor } from '../measure/self-monitor.ts';
 import type { EngineInfo, HarnessSample, ScenarioResult, ScenarioStatus } from '../results/schema.ts';
 import type { PlannedScenario } from '../runner/plan.ts';
-import { abortReason, thresholdReasons, thresholdResult } from '../runner/run-scenario.ts';
+import { thresholdReasons, thresholdResult } from '../runner/run-scenario.ts';
+import { boundScenario } from '../runner/scenario-bounds.ts';
 import type { ScenarioRunDeps, ScenarioRunOutcome } from '../runner/run-scenario.ts';
 import { buildArtilleryExport, writeArtilleryExport } from './export-script.ts';
 import { ARTILLERY_METRIC_SPECS, artilleryEngineInfo, importArtilleryReport } from './import-report.ts';
@@ -91,14 +90,8 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
   }
   await deps.session.ensure(definition.deployment?.(params));
 
-  const died = new AbortController();
-  const death: { message: string | null } = { message: null };
-  const unwatch = deps.session.onDeath((message) => {
-    death.message = message;
-    died.abort(new TargetUnavailableError(message));
-  });
-  const timeLimitMs = deps.timeLimitMs ?? SCENARIO_TIME_LIMIT_MS[deps.profile];
-  const signal = AbortSignal.any([deps.signal, died.signal, AbortSignal.timeout(timeLimitMs)]);
+  const bounds = boundScenario(deps);
+  const { signal, death } = bounds;
   const monitor = startSelfMonitor({ now: () => deps.clock.now() });
   try {
     // Absolute: Artillery runs in this directory and resolves the paths it is given from there.
@@ -119,7 +112,7 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     harness = monitor.stop();
     const logHint = `Artillery's output: ${path.join(dir, ARTILLERY_LOG_FILE)}`;
     if (outcome.cancelled) {
-      const why = death.message ?? abortReason(signal, deps.signal, timeLimitMs) ?? 'Artillery was stopped';
+      const why = bounds.cutReason() ?? 'Artillery was stopped';
       return { result: finish('errored', [why]), targetDied: death.message };
     }
     const text = await readFile(report, 'utf8').catch(() => null);
@@ -141,7 +134,7 @@ async function runArtilleryScenario(planned: PlannedScenario, deps: ScenarioRunD
     return { result: finish('errored', [death.message ?? (error instanceof Error ? error.message : String(error))]), targetDied: death.message };
   } finally {
     harness ??= monitor.stop();
-    unwatch();
+    bounds.dispose();
   }
 }
 

@@ -1,8 +1,6 @@
 /** Runs one planned scenario and turns what it returned into a ScenarioResult; a throw is recorded, not fatal. */
 import type { Clock } from '../clock.ts';
 import type { Profile } from '../config/defaults.ts';
-import { SCENARIO_TIME_LIMIT_MS } from '../config/defaults.ts';
-import { TargetUnavailableError } from '../exit-codes.ts';
 import { summarizeEncoded } from '../measure/summary.ts';
 import type { HarnessSample, HistogramResult, ScenarioResult, ScenarioStatus, ThresholdResult } from '../results/schema.ts';
 import { startSelfMonitor } from '../measure/self-monitor.ts';
@@ -10,6 +8,7 @@ import { createScenarioContext } from '../scenario/context.ts';
 import type { ScenarioOutput } from '../scenario/definition.ts';
 import { evaluateThreshold } from '../thresholds/evaluate.ts';
 import type { PlannedScenario } from './plan.ts';
+import { boundScenario } from './scenario-bounds.ts';
 import type { TargetSession } from './target-session.ts';
 
 export interface ScenarioRunDeps {
@@ -70,21 +69,14 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
   }
   await deps.session.ensure(definition.deployment?.(params));
 
-  const died = new AbortController();
-  // An object, not a `let`: the compiler cannot see the callback set it between awaits.
-  const death: { message: string | null } = { message: null };
-  const unwatch = deps.session.onDeath((message) => {
-    death.message = message;
-    died.abort(new TargetUnavailableError(message));
-  });
+  const bounds = boundScenario(deps);
+  const { signal, death } = bounds;
   // A promise the scenario let reject unhandled is a bug in it: the scenario is errored, never passed.
   const strays: string[] = [];
   const onStray = (reason: unknown): void => {
     strays.push(reason instanceof Error ? reason.message : String(reason));
   };
   process.on('unhandledRejection', onStray);
-  const timeLimitMs = deps.timeLimitMs ?? SCENARIO_TIME_LIMIT_MS[deps.profile];
-  const signal = AbortSignal.any([deps.signal, died.signal, AbortSignal.timeout(timeLimitMs)]);
   const monitor = startSelfMonitor({ now: () => deps.clock.now() });
   const owned = createScenarioContext({ profile: deps.profile, session: deps.session, signal, clock: deps.clock, onPhase: deps.onPhase, runTag: deps.runTag });
   deps.onCounts?.(owned.counts);
@@ -92,8 +84,8 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
     const output = await definition.run(owned.ctx, params);
     harness = monitor.stop();
     // A scenario that returns normally after its signal fired measured only part of what it planned.
-    const cut = abortReason(signal, deps.signal, timeLimitMs);
-    if (cut !== null) return { result: finish('errored', [death.message ?? cut], output), targetDied: death.message };
+    const cut = bounds.cutReason();
+    if (cut !== null) return { result: finish('errored', [cut], output), targetDied: death.message };
     if (strays.length > 0) return { result: finish('errored', strays.map((m) => `scenario bug: a promise rejection went unhandled: ${m}`), output), targetDied: null };
     const problems = validateOutput(output, planned);
     if (problems.length > 0) return { result: finish('errored', problems, output), targetDied: death.message };
@@ -108,21 +100,14 @@ export async function runPlannedScenario(planned: PlannedScenario, deps: Scenari
     return { result: finish(reasons.length === 0 ? 'passed' : 'failed', reasons, output, thresholds), targetDied: death.message };
   } catch (error) {
     harness ??= monitor.stop();
-    const reason = death.message ?? abortReason(signal, deps.signal, timeLimitMs) ?? (error instanceof Error ? error.message : String(error));
+    const reason = bounds.cutReason() ?? (error instanceof Error ? error.message : String(error));
     return { result: finish('errored', [reason]), targetDied: death.message };
   } finally {
     harness ??= monitor.stop();
     process.off('unhandledRejection', onStray);
-    unwatch();
+    bounds.dispose();
     await owned.close();
   }
-}
-
-/** Why a scenario's signal fired (the run was interrupted, or its time limit passed); null when it did not. */
-export function abortReason(signal: AbortSignal, runSignal: AbortSignal, timeLimitMs: number): string | null {
-  if (!signal.aborted) return null;
-  if (runSignal.aborted) return 'interrupted before the scenario finished';
-  return `aborted after its time limit of ${timeLimitMs / 1000}s`;
 }
 
 /** A planned threshold judged against the value measured (undefined: not measured). */
